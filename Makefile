@@ -1,0 +1,35 @@
+# hifm — see README.md. Every target works on a fresh machine with Go 1.26.
+GO      ?= go
+PKGS    ?= ./...
+BENCH   ?= .
+TESTFLAGS ?= -count=1 -timeout 15m
+
+.PHONY: all build test vet bench demo reproduce clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/hifm ./cmd/hifm
+
+vet:
+	$(GO) vet $(PKGS)
+
+# The whole suite three ways: assembly kernels (when the CPU has them),
+# no assembly compiled at all (purego), and the generic set forced at run time.
+test: vet
+	$(GO) test $(TESTFLAGS) $(PKGS)
+	$(GO) test $(TESTFLAGS) -tags purego $(PKGS)
+	HIFM_KERNELS=generic $(GO) test $(TESTFLAGS) $(PKGS)
+	CGO_ENABLED=0 $(GO) build $(PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 -run 'TestBuildNoCgo|Example' $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+
+# The main job on a built-in default (no downloads beyond Go modules).
+demo: build
+	./bin/hifm demo
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// accelerated reports no accelerated set where no assembly is compiled.
+func accelerated() (kernelSet, bool) { return kernelSet{}, false }

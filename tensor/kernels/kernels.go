@@ -1,0 +1,107 @@
+// Package kernels holds the float64 vector and matrix kernels every hifm
+// package stands on: a generic Go reference for each, and AVX2+FMA assembly
+// twins on amd64. The set is chosen once at start-up (see dispatch.go);
+// HIFM_KERNELS=generic forces the generic set and the purego build tag
+// compiles no assembly at all.
+//
+// Slices are used as given: the kernels do not check lengths beyond what
+// the doc comment states, exactly like BLAS level-1 routines. Callers in
+// package tensor validate shapes first.
+package kernels
+
+// Dot returns Σ x[i]*y[i] over i < len(x); len(y) >= len(x).
+//
+//	for i, v := range x { s += v * y[i] }
+func Dot(x, y []float64) float64 { return impl.dot(x, y) }
+
+// Axpy computes y[i] += alpha*x[i] for i < len(x); len(y) >= len(x).
+//
+//	for i, v := range x { y[i] += alpha * v }
+func Axpy(alpha float64, x, y []float64) { impl.axpy(alpha, x, y) }
+
+// Scal computes x[i] *= alpha.
+//
+//	for i := range x { x[i] *= alpha }
+func Scal(alpha float64, x []float64) { impl.scal(alpha, x) }
+
+// Add computes dst[i] = x[i] + y[i] for i < len(dst).
+//
+//	for i := range dst { dst[i] = x[i] + y[i] }
+func Add(dst, x, y []float64) { impl.add(dst, x, y) }
+
+// Mul computes dst[i] = x[i] * y[i] for i < len(dst).
+//
+//	for i := range dst { dst[i] = x[i] * y[i] }
+func Mul(dst, x, y []float64) { impl.mul(dst, x, y) }
+
+// Rot applies the plane rotation [c s; -s c] to the pairs (x[i], y[i]):
+// the Jacobi eigensolver's row update.
+//
+//	for i := range x { x[i], y[i] = c*x[i]-s*y[i], s*x[i]+c*y[i] }
+func Rot(x, y []float64, c, s float64) { impl.rot(x, y, c, s) }
+
+// kernelSet is one complete implementation of the kernels.
+type kernelSet struct {
+	name string
+	dot  func(x, y []float64) float64
+	axpy func(alpha float64, x, y []float64)
+	scal func(alpha float64, x []float64)
+	add  func(dst, x, y []float64)
+	mul  func(dst, x, y []float64)
+	rot  func(x, y []float64, c, s float64)
+}
+
+var generic = kernelSet{
+	name: "generic",
+	dot:  dotGeneric,
+	axpy: axpyGeneric,
+	scal: scalGeneric,
+	add:  addGeneric,
+	mul:  mulGeneric,
+	rot:  rotGeneric,
+}
+
+func dotGeneric(x, y []float64) float64 {
+	var s float64
+	y = y[:len(x)]
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+func axpyGeneric(alpha float64, x, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+func scalGeneric(alpha float64, x []float64) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+func addGeneric(dst, x, y []float64) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] + y[i]
+	}
+}
+
+func mulGeneric(dst, x, y []float64) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] * y[i]
+	}
+}
+
+func rotGeneric(x, y []float64, c, s float64) {
+	y = y[:len(x)]
+	for i := range x {
+		xi, yi := x[i], y[i]
+		x[i] = c*xi - s*yi
+		y[i] = s*xi + c*yi
+	}
+}
