@@ -47,16 +47,19 @@ func Gemm(transA, transB bool, alpha float64, a, b *Tensor, beta float64, c *Ten
 
 // MatMul returns dst = op(a)·op(b); dst nil allocates.
 func MatMul(dst, a, b *Tensor, transA, transB bool) *Tensor {
-	m := a.Shape
-	if len(m) != 2 || len(b.Shape) != 2 {
+	if len(a.Shape) != 2 || len(b.Shape) != 2 {
 		shapePanic("MatMul", "want 2-D operands", a.Shape, b.Shape)
 	}
-	rows, cols := a.Shape[0], b.Shape[1]
+	rows, inner := a.Shape[0], a.Shape[1]
 	if transA {
-		rows = a.Shape[1]
+		rows, inner = inner, rows
 	}
+	inner2, cols := b.Shape[0], b.Shape[1]
 	if transB {
-		cols = b.Shape[0]
+		inner2, cols = cols, inner2
+	}
+	if inner != inner2 {
+		shapePanic("MatMul", fmt.Sprintf("inner dimensions %d and %d (transA=%v transB=%v)", inner, inner2, transA, transB), a.Shape, b.Shape)
 	}
 	dst = prepare("MatMul", dst, []int{rows, cols})
 	return Gemm(transA, transB, 1, a, b, 0, dst)

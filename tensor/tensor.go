@@ -66,7 +66,12 @@ func ShapeString(s []int) string {
 }
 
 func shapePanic(op, msg string, shapes ...[]int) {
-	panic(&ShapeError{Op: op, Shapes: shapes, Msg: msg})
+	// Copy the shapes so that callers' shape slices do not escape.
+	cp := make([][]int, len(shapes))
+	for i, s := range shapes {
+		cp[i] = append([]int(nil), s...)
+	}
+	panic(&ShapeError{Op: op, Shapes: cp, Msg: msg})
 }
 
 // Catch runs f and returns a *ShapeError it panicked with as an error;
