@@ -322,11 +322,12 @@ func Read(r io.Reader) (*Array, error) {
 // unknown). With exact, bytes after the array data are an error.
 func readArray(r io.Reader, avail int64, exact bool) (*Array, error) {
 	var pre [12]byte
-	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return nil, fmt.Errorf("npy: reading magic: %w", truncated(err))
+	n, err := io.ReadFull(r, pre[:8])
+	if k := min(n, 6); string(pre[:k]) != magic[:k] {
+		return nil, badMagic(pre[:n])
 	}
-	if string(pre[:6]) != magic {
-		return nil, badMagic(pre[:8])
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading magic: %w", truncated(err))
 	}
 	major, minor := pre[6], pre[7]
 	var hlen int64

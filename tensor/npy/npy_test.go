@@ -178,3 +178,53 @@ func sameBits(a, b *Array) bool {
 	}
 	return true
 }
+
+// goWritten are files written by this package and checked once with numpy
+// by testdata/verify_go_written.py. The test pins their bytes, so the numpy
+// check stays valid as long as it passes; -update rewrites them (then rerun
+// the script).
+func goWritten(t *testing.T) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	var b bytes.Buffer
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(Write(&b, fixture([]int{2, 3, 4}, id)))
+	files["go_f8.npy"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(WriteFloat32(&b, fixture([]int{5}, id)))
+	files["go_f4.npy"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	arrays := map[string]*Array{
+		"w":     fixture([]int{3, 2}, id),
+		"b":     fixture([]int{2}, id),
+		"scale": fixture([]int{}, id),
+	}
+	must(WriteNPZTo(&b, []string{"w", "b", "scale"}, arrays))
+	files["go_stored.npz"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(writeNPZ(&b, []string{"w", "b", "scale"}, arrays, 8))
+	files["go_compressed.npz"] = bytes.Clone(b.Bytes())
+	return files
+}
+
+func TestGoWrittenFilesPinned(t *testing.T) {
+	for name, got := range goWritten(t) {
+		p := filepath.Join("testdata", name)
+		if *golden.Update {
+			if err := os.WriteFile(p, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%v (regenerate with -update, then run testdata/verify_go_written.py)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: writer output changed; if intended, run with -update and re-verify with testdata/verify_go_written.py", name)
+		}
+	}
+}
