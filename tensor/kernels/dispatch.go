@@ -3,6 +3,9 @@ package kernels
 import (
 	"os"
 	"runtime"
+	"slices"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
 // impl is the kernel set in use, chosen once at start-up.
@@ -23,3 +26,43 @@ func Name() string { return impl.name }
 
 // Arch reports GOARCH, for CPU reports.
 func Arch() string { return runtime.GOARCH }
+
+// CPUModel reports the processor's brand string ("" if unknown).
+func CPUModel() string { return cpuid.CPU.BrandName }
+
+// reportedFeatures are the instruction-set features relevant to numerical
+// kernels, in the order Features lists them.
+var reportedFeatures = []cpuid.FeatureID{
+	cpuid.SSE2, cpuid.SSE3, cpuid.SSE4, cpuid.SSE42, cpuid.AVX, cpuid.AVX2,
+	cpuid.FMA3, cpuid.OSXSAVE, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512VL,
+	cpuid.AVX512BW, cpuid.AVX512CD,
+}
+
+// Features lists the numerically relevant CPU features present ("AVX2",
+// "FMA3", "AVX512F", ...), as detected by cpuid (which includes OS support
+// for the wider registers).
+func Features() []string {
+	var out []string
+	for _, f := range reportedFeatures {
+		if cpuid.CPU.Supports(f) {
+			out = append(out, f.String())
+		}
+	}
+	return out
+}
+
+// AllFeatures lists every feature cpuid detected, sorted.
+func AllFeatures() []string {
+	fs := cpuid.CPU.FeatureSet()
+	slices.Sort(fs)
+	return fs
+}
+
+// Available reports the kernel sets this binary could use on this CPU, best
+// first; the first one is used unless HIFM_KERNELS=generic.
+func Available() []string {
+	if s, ok := accelerated(); ok {
+		return []string{s.name, generic.name}
+	}
+	return []string{generic.name}
+}

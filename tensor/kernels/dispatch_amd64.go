@@ -2,6 +2,14 @@
 
 package kernels
 
-// accelerated returns the AVX2+FMA set when the CPU and OS support it.
-// TODO(kernels): assembly twins; until then the generic set.
-func accelerated() (kernelSet, bool) { return kernelSet{}, false }
+import "github.com/klauspost/cpuid/v2"
+
+// accelerated returns the AVX2+FMA set when the CPU has AVX2 and FMA3 and
+// the OS saves ymm state. cpuid sets AVX (and so AVX2) only after XGETBV
+// confirms OS support; OSXSAVE is checked too for clarity.
+func accelerated() (kernelSet, bool) {
+	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.OSXSAVE) {
+		return avx2fma, true
+	}
+	return kernelSet{}, false
+}

@@ -1,13 +1,400 @@
 package kernels
 
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocking parameters of the packed GEMM (Goto/BLIS). The micro-kernel
+// updates a gemmMR×gemmNR block of C from a packed MR×kc sliver of A and a
+// packed kc×NR sliver of B (≈ 12+16 KiB at kc = 256: both stay in L1). An
+// MC×KC block of packed A (240 KiB) and a KC×TN panel of packed B (512 KiB)
+// stay in L2.
+const (
+	gemmMR = 6
+	gemmNR = 8
+	gemmKC = 256
+	gemmMC = 120 // multiple of gemmMR
+	// C is cut into fixed TM×TN tiles, the unit of parallel work. The tiling
+	// depends only on (m, n), never on the thread count, and every element is
+	// computed by one goroutine with the same k order: results are
+	// bit-identical for any thread count or GOMAXPROCS.
+	gemmTM = 2 * gemmMC
+	gemmTN = 256 // multiple of gemmNR
+
+	// Problems with m*n*k at most gemmSmall skip packing and run on the
+	// level-1 kernels; below gemmParallel they run on the calling goroutine.
+	gemmSmall    = 24 * 24 * 24
+	gemmParallel = 128 * 128 * 128
+)
+
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
 // op(X) = X or Xᵀ. op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb, ldc are
 // the row strides. beta == 0 overwrites C without reading it (NaN in C is
-// not propagated), as in BLAS.
+// not propagated), as in BLAS; alpha == 0 or k == 0 does not read A or B.
 //
 //	for i < m, j < n: C[i*ldc+j] = alpha*Σ_p opA(i,p)*opB(p,j) + beta*C[i*ldc+j]
+//
+// Large products are packed and cache-blocked (Goto/BLIS) around a 6×8
+// register-blocked micro-kernel and spread over Threads() goroutines in
+// fixed tiles of C; the result does not depend on the thread count. Bad
+// dimensions, strides or short slices panic with a message naming them
+// (callers in package tensor validate shapes first).
 func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	gemmNaive(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if err := gemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
+		panic(err)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if m*n*k <= gemmSmall {
+		g.small()
+		return
+	}
+	g.blocked(impl.gemm)
+}
+
+// gemmCheck validates dimensions, strides and slice lengths.
+func gemmCheck(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) error {
+	if m < 0 || n < 0 || k < 0 {
+		return fmt.Errorf("kernels.Gemm: negative dimension m=%d n=%d k=%d", m, n, k)
+	}
+	// need reports the minimum length of a rows×cols row-major matrix with
+	// stride ld, and whether ld is valid.
+	need := func(rows, cols, ld int) (int, bool) {
+		if rows == 0 || cols == 0 {
+			return 0, ld >= 0
+		}
+		return (rows-1)*ld + cols, ld >= cols
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if l, ok := need(ar, ac, lda); !ok || len(a) < l {
+		return fmt.Errorf("kernels.Gemm: A is %d×%d (transA=%v) with lda=%d, needs lda>=%d and len>=%d, has len %d", ar, ac, transA, lda, ac, l, len(a))
+	}
+	if l, ok := need(br, bc, ldb); !ok || len(b) < l {
+		return fmt.Errorf("kernels.Gemm: B is %d×%d (transB=%v) with ldb=%d, needs ldb>=%d and len>=%d, has len %d", br, bc, transB, ldb, bc, l, len(b))
+	}
+	if l, ok := need(m, n, ldc); !ok || len(c) < l {
+		return fmt.Errorf("kernels.Gemm: C is %d×%d with ldc=%d, needs ldc>=%d and len>=%d, has len %d", m, n, ldc, n, l, len(c))
+	}
+	return nil
+}
+
+// scaleC computes C = beta*C, writing zeros without reading C when beta == 0.
+func scaleC(m, n int, beta float64, c []float64, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else {
+			impl.scal(beta, row)
+		}
+	}
+}
+
+type gemmArgs struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float64
+	a              []float64
+	lda            int
+	b              []float64
+	ldb            int
+	beta           float64
+	c              []float64
+	ldc            int
+}
+
+// small is the unpacked path for tiny products: rows of C are updated with
+// Axpy over rows of op(B), or filled with Dot against rows of B when B is
+// transposed (its columns are then contiguous).
+func (g *gemmArgs) small() {
+	scaleC(g.m, g.n, g.beta, g.c, g.ldc)
+	n, k := g.n, g.k
+	if g.n == 1 && !g.transB {
+		// A k×1 column: op(B)(p,0) = b[p*ldb]; contiguous when ldb == 1.
+		if g.ldb == 1 {
+			g.transB = true
+		}
+	}
+	switch {
+	case !g.transB:
+		for i := 0; i < g.m; i++ {
+			crow := g.c[i*g.ldc : i*g.ldc+n]
+			for p := 0; p < k; p++ {
+				var av float64
+				if g.transA {
+					av = g.a[p*g.lda+i]
+				} else {
+					av = g.a[i*g.lda+p]
+				}
+				impl.axpy(g.alpha*av, g.b[p*g.ldb:p*g.ldb+n], crow)
+			}
+		}
+	case !g.transA:
+		for i := 0; i < g.m; i++ {
+			arow := g.a[i*g.lda : i*g.lda+k]
+			crow := g.c[i*g.ldc : i*g.ldc+n]
+			for j := range crow {
+				crow[j] += g.alpha * impl.dot(arow, g.b[j*g.ldb:j*g.ldb+k])
+			}
+		}
+	default:
+		for i := 0; i < g.m; i++ {
+			crow := g.c[i*g.ldc : i*g.ldc+n]
+			for j := range crow {
+				var s float64
+				for p := 0; p < k; p++ {
+					s += g.a[p*g.lda+i] * g.b[j*g.ldb+p]
+				}
+				crow[j] += g.alpha * s
+			}
+		}
+	}
+}
+
+// gemmBuf holds one goroutine's packing buffers.
+type gemmBuf struct {
+	a   [gemmMC * gemmKC]float64
+	b   [gemmKC * gemmTN]float64
+	tmp [gemmMR * gemmNR]float64
+}
+
+var bufPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+
+// gemmJob is one blocked product shared by the caller and helper workers.
+type gemmJob struct {
+	gemmArgs
+	kern           func(k int, a, b, c []float64, ldc int, alpha float64)
+	tilesM, tilesN int
+	next           atomic.Int64
+	wg             sync.WaitGroup
+}
+
+var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
+
+func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha float64)) {
+	j := jobPool.Get().(*gemmJob)
+	j.gemmArgs = *g
+	j.kern = kern
+	j.tilesM = (g.m + gemmTM - 1) / gemmTM
+	j.tilesN = (g.n + gemmTN - 1) / gemmTN
+	j.next.Store(0)
+	tiles := j.tilesM * j.tilesN
+	helpers := 0
+	if g.m*g.n*g.k >= gemmParallel {
+		helpers = min(Threads(), tiles) - 1
+	}
+	for h := 0; h < helpers; h++ {
+		j.wg.Add(1)
+		if !submit(j) {
+			j.wg.Done()
+			break
+		}
+	}
+	buf := bufPool.Get().(*gemmBuf)
+	j.work(buf)
+	bufPool.Put(buf)
+	j.wg.Wait()
+	j.gemmArgs = gemmArgs{} // drop references to the caller's slices
+	j.kern = nil
+	jobPool.Put(j)
+}
+
+// work takes tiles until none are left.
+func (j *gemmJob) work(buf *gemmBuf) {
+	tiles := int64(j.tilesM * j.tilesN)
+	for {
+		t := j.next.Add(1) - 1
+		if t >= tiles {
+			return
+		}
+		j.tile(int(t), buf)
+	}
+}
+
+// tile computes one TM×TN tile of C: beta pre-pass, then for each kc slab
+// pack B's panel once and A block by block, and run the micro-kernel over
+// the MR×NR blocks (B sliver outer so it stays in L1 while A slivers stream
+// from L2).
+func (j *gemmJob) tile(t int, buf *gemmBuf) {
+	i0 := (t / j.tilesN) * gemmTM
+	j0 := (t % j.tilesN) * gemmTN
+	i1 := min(i0+gemmTM, j.m)
+	j1 := min(j0+gemmTN, j.n)
+	c, ldc := j.c, j.ldc
+	if j.beta != 1 {
+		for i := i0; i < i1; i++ {
+			row := c[i*ldc+j0 : i*ldc+j1]
+			if j.beta == 0 {
+				clear(row)
+			} else {
+				impl.scal(j.beta, row)
+			}
+		}
+	}
+	for pc := 0; pc < j.k; pc += gemmKC {
+		kc := min(gemmKC, j.k-pc)
+		j.packB(buf.b[:], pc, kc, j0, j1)
+		for ic := i0; ic < i1; ic += gemmMC {
+			mc := min(gemmMC, i1-ic)
+			j.packA(buf.a[:], ic, mc, pc, kc)
+			for jr := j0; jr < j1; jr += gemmNR {
+				nr := min(gemmNR, j1-jr)
+				bp := buf.b[(jr-j0)*kc : (jr-j0)*kc+kc*gemmNR]
+				for ir := ic; ir < ic+mc; ir += gemmMR {
+					mr := min(gemmMR, ic+mc-ir)
+					ap := buf.a[(ir-ic)*kc : (ir-ic)*kc+kc*gemmMR]
+					if mr == gemmMR && nr == gemmNR {
+						j.kern(kc, ap, bp, c[ir*ldc+jr:], ldc, j.alpha)
+						continue
+					}
+					// Edge block: run the same kernel on a copy so that the
+					// arithmetic is identical to a full block.
+					tmp := buf.tmp[:]
+					for r := 0; r < mr; r++ {
+						copy(tmp[r*gemmNR:r*gemmNR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
+					}
+					j.kern(kc, ap, bp, tmp, gemmNR, j.alpha)
+					for r := 0; r < mr; r++ {
+						copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*gemmNR:r*gemmNR+nr])
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs op(A)[ic:ic+mc, pc:pc+kc] into slivers of MR rows: sliver s
+// holds, for each p, the MR values opA(ic+s*MR+r, pc+p) at dst[s*MR*kc+p*MR+r],
+// zero-padded past row mc.
+func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
+	a, lda := j.a, j.lda
+	for s := 0; s < mc; s += gemmMR {
+		mr := min(gemmMR, mc-s)
+		d := dst[s*kc : s*kc+kc*gemmMR]
+		if j.transA {
+			// opA(i,p) = a[p*lda+i]: MR contiguous values per p.
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+ic+s : (pc+p)*lda+ic+s+mr]
+				dd := d[p*gemmMR : p*gemmMR+gemmMR]
+				copy(dd, src)
+				clear(dd[mr:])
+			}
+			continue
+		}
+		for r := 0; r < mr; r++ {
+			src := a[(ic+s+r)*lda+pc : (ic+s+r)*lda+pc+kc]
+			for p, v := range src {
+				d[p*gemmMR+r] = v
+			}
+		}
+		for r := mr; r < gemmMR; r++ {
+			for p := 0; p < kc; p++ {
+				d[p*gemmMR+r] = 0
+			}
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kc, j0:j1] into slivers of NR columns: sliver s
+// holds, for each p, the NR values opB(pc+p, j0+s*NR+q) at
+// dst[s*NR*kc+p*NR+q], zero-padded past column j1.
+func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1 int) {
+	b, ldb := j.b, j.ldb
+	for s := 0; s < j1-j0; s += gemmNR {
+		nr := min(gemmNR, j1-j0-s)
+		d := dst[s*kc : s*kc+kc*gemmNR]
+		col := j0 + s
+		if !j.transB {
+			// opB(p,j) = b[p*ldb+j]: NR contiguous values per p.
+			if nr == gemmNR {
+				for p := 0; p < kc; p++ {
+					src := b[(pc+p)*ldb+col : (pc+p)*ldb+col+gemmNR]
+					dd := d[p*gemmNR : p*gemmNR+gemmNR]
+					dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
+					dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+				}
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				dd := d[p*gemmNR : p*gemmNR+gemmNR]
+				copy(dd, b[(pc+p)*ldb+col:(pc+p)*ldb+col+nr])
+				clear(dd[nr:])
+			}
+			continue
+		}
+		for q := 0; q < nr; q++ {
+			src := b[(col+q)*ldb+pc : (col+q)*ldb+pc+kc]
+			for p, v := range src {
+				d[p*gemmNR+q] = v
+			}
+		}
+		for q := nr; q < gemmNR; q++ {
+			for p := 0; p < kc; p++ {
+				d[p*gemmNR+q] = 0
+			}
+		}
+	}
+}
+
+// gemmKernelGeneric is the Go 6×8 micro-kernel:
+//
+//	for r < 6, q < 8: c[r*ldc+q] += alpha * Σ_{p<k} a[p*6+r]*b[p*8+q]
+//
+// computed as six 2×4 register blocks (8 accumulators each) so that the Go
+// compiler keeps them in registers.
+func gemmKernelGeneric(k int, a, b, c []float64, ldc int, alpha float64) {
+	a = a[:k*gemmMR]
+	b = b[:k*gemmNR]
+	for r := 0; r < gemmMR; r += 2 {
+		for q := 0; q < gemmNR; q += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float64
+			ai, bi := r, q
+			for p := 0; p < k; p++ {
+				a0, a1 := a[ai], a[ai+1]
+				bb := b[bi : bi+4 : bi+4]
+				b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				ai += gemmMR
+				bi += gemmNR
+			}
+			r0 := c[r*ldc+q : r*ldc+q+4]
+			r0[0] += alpha * c00
+			r0[1] += alpha * c01
+			r0[2] += alpha * c02
+			r0[3] += alpha * c03
+			r1 := c[(r+1)*ldc+q : (r+1)*ldc+q+4]
+			r1[0] += alpha * c10
+			r1[1] += alpha * c11
+			r1[2] += alpha * c12
+			r1[3] += alpha * c13
+		}
+	}
 }
 
 // gemmNaive is the reference triple loop.
@@ -35,5 +422,61 @@ func gemmNaive(transA, transB bool, m, n, k int, alpha float64, a []float64, lda
 				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
 			}
 		}
+	}
+}
+
+// Thread control. threads == 0 means runtime.GOMAXPROCS(0).
+var threads atomic.Int64
+
+// SetThreads sets how many goroutines one large Gemm may use; n <= 0
+// restores the default, GOMAXPROCS. The result of Gemm does not depend on
+// it. It returns the previous setting (0 for the default).
+func SetThreads(n int) int {
+	if n < 0 {
+		n = 0
+	}
+	return int(threads.Swap(int64(n)))
+}
+
+// Threads reports how many goroutines one large Gemm may use.
+func Threads() int {
+	if t := threads.Load(); t > 0 {
+		return int(t)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Helper workers: persistent goroutines, each with its own buffers, that
+// take jobs from a channel (no allocation per call). The caller always
+// works on its own job too, so a busy pool only costs speed, never progress.
+var (
+	workerMu    sync.Mutex
+	workerCount int
+	workQueue   = make(chan *gemmJob, 256)
+)
+
+// submit hands j to a helper, starting helpers up to Threads()-1. It
+// reports false if the queue is full.
+func submit(j *gemmJob) bool {
+	want := Threads() - 1
+	workerMu.Lock()
+	for workerCount < want {
+		workerCount++
+		go worker()
+	}
+	workerMu.Unlock()
+	select {
+	case workQueue <- j:
+		return true
+	default:
+		return false
+	}
+}
+
+func worker() {
+	buf := new(gemmBuf)
+	for j := range workQueue {
+		j.work(buf)
+		j.wg.Done()
 	}
 }

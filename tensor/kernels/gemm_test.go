@@ -1,0 +1,260 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// withSet runs f with impl temporarily switched to set (tests in this
+// package do not run in parallel).
+func withSet(set kernelSet, f func()) {
+	old := impl
+	impl = set
+	defer func() { impl = old }()
+	f()
+}
+
+// gemmCase is a test problem with guarded storage: every matrix has 2
+// columns of NaN padding on the right of each row (lda = cols+2) plus a
+// NaN guard block before and after, so reads of padding poison the result
+// and writes outside C's m×n cells are detected.
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float64
+	a, b, c        *guarded // c.s() is the whole strided C storage
+	lda, ldb, ldc  int
+}
+
+func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float64) *gemmCase {
+	g := &gemmCase{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	g.lda, g.ldb, g.ldc = ac+2, bc+2, n+2
+	// mat makes rows×cols random values at stride ld, padding = guardNaN;
+	// poison fills the cells with NaN instead (C when beta == 0).
+	mat := func(rows, cols, ld int, poison bool) *guarded {
+		size := 0
+		if rows > 0 {
+			size = (rows-1)*ld + cols
+		}
+		s := newGuarded(rng, size, 1)
+		for i := 0; i < size; i++ {
+			if i%ld >= cols {
+				s.s()[i] = guardNaN
+			} else if poison {
+				s.s()[i] = math.NaN()
+			}
+		}
+		return s
+	}
+	g.a = mat(ar, ac, g.lda, false)
+	g.b = mat(br, bc, g.ldb, false)
+	g.c = mat(m, n, g.ldc, beta == 0)
+	return g
+}
+
+func (g *gemmCase) run(c *guarded) {
+	Gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.s(), g.lda, g.b.s(), g.ldb, g.beta, c.s(), g.ldc)
+}
+
+// check compares c (after run) with the naive triple loop. Any summation
+// order of k products is within γ_k Σ|a||b| of the exact value (Higham
+// 3.5), plus one rounding each for α and β·C, so two methods differ by at
+// most 2(k+2)·eps/2·(|α| Σ_p |a_ip||b_pj| + |β c_ij|); we allow
+// (k+2)·eps times that magnitude.
+func (g *gemmCase) check(t *testing.T, name string, c *guarded) {
+	t.Helper()
+	c.checkGuards(t, name)
+	want := g.c.clone()
+	gemmNaive(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.s(), g.lda, g.b.s(), g.ldb, g.beta, want.s(), g.ldc)
+	absA, absB := g.a.clone(), g.b.clone()
+	for i, v := range absA.s() {
+		absA.s()[i] = math.Abs(v)
+	}
+	for i, v := range absB.s() {
+		absB.s()[i] = math.Abs(v)
+	}
+	mag := make([]float64, max(g.m*g.ldc, 1))
+	gemmNaive(g.transA, g.transB, g.m, g.n, g.k, math.Abs(g.alpha), absA.s(), g.lda, absB.s(), g.ldb, 0, mag, g.ldc)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.n; j++ {
+			idx := i*g.ldc + j
+			m := mag[idx]
+			if g.beta != 0 {
+				m += math.Abs(g.beta * g.c.s()[idx])
+			}
+			bound := float64(g.k+2) * eps * m
+			got, w := c.s()[idx], want.s()[idx]
+			if math.IsNaN(got) || math.Abs(got-w) > bound {
+				t.Fatalf("%s: C[%d,%d] = %v, naive %v (bound %g)", name, i, j, got, w, bound)
+			}
+		}
+	}
+	// Padding columns of C are untouched.
+	for i := 0; i < g.m; i++ {
+		for j := g.n; j < g.ldc && i*g.ldc+j < len(c.s()); j++ {
+			if math.Float64bits(c.s()[i*g.ldc+j]) != math.Float64bits(guardNaN) {
+				t.Fatalf("%s: padding C[%d,%d] written", name, i, j)
+			}
+		}
+	}
+}
+
+type shape struct{ m, n, k int }
+
+func TestGemmAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := []shape{
+		{0, 5, 3}, {5, 0, 3}, {4, 5, 0}, {1, 1, 1}, {1, 17, 9}, {17, 1, 9}, {1, 300, 70}, {300, 1, 70},
+		{7, 11, 13}, {13, 7, 11}, {6, 8, 5}, {12, 16, 4}, {39, 64, 64}, {39, 64, 3},
+		{37, 41, 43}, {97, 101, 103}, {5, 300, 257},
+		{gemmMC + 7, gemmNR*3 + 5, gemmKC + 3},
+		{gemmTM + 5, gemmTN + 9, 2*gemmKC + 1},
+	}
+	type ab struct{ alpha, beta float64 }
+	scalars := []ab{{1, 0}, {-0.5, 1}, {1.5, 0.25}, {0, 0.5}}
+	for _, set := range sets() {
+		withSet(set, func() {
+			for _, sh := range shapes {
+				for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+					for si, s := range scalars {
+						if sh.m*sh.n*sh.k > 1<<20 && si > 1 {
+							continue // keep the naive reference cheap
+						}
+						g := newGemmCase(rng, tr[0], tr[1], sh.m, sh.n, sh.k, s.alpha, s.beta)
+						name := fmt.Sprintf("%s/%dx%dx%d/tA=%v,tB=%v/α=%v,β=%v", set.name, sh.m, sh.n, sh.k, tr[0], tr[1], s.alpha, s.beta)
+						c := g.c.clone()
+						g.run(c)
+						g.check(t, name, c)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGemmGenericKernel drives the blocked path with the Go micro-kernel
+// regardless of the selected set (the small-size cut-off is bypassed).
+func TestGemmGenericKernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, set := range sets() {
+		for _, sh := range []shape{{1, 1, 1}, {7, 9, 5}, {gemmMC + 1, gemmNR + 1, gemmKC + 1}} {
+			for _, tr := range [][2]bool{{false, false}, {true, true}} {
+				g := newGemmCase(rng, tr[0], tr[1], sh.m, sh.n, sh.k, 0.75, 0)
+				c := g.c.clone()
+				args := gemmArgs{g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.s(), g.lda, g.b.s(), g.ldb, g.beta, c.s(), g.ldc}
+				args.blocked(set.gemm)
+				g.check(t, fmt.Sprintf("%s blocked %v %v", set.name, sh, tr), c)
+			}
+		}
+	}
+}
+
+func TestGemmValues(t *testing.T) {
+	// [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50]; exact in floating point.
+	a := []float64{1, 2, 3, 4}
+	b := []float64{5, 6, 7, 8}
+	c := []float64{1, 1, 1, 1}
+	Gemm(false, false, 2, 2, 2, 2, a, 2, b, 2, -1, c, 2)
+	if d := cmp.Diff([]float64{37, 43, 85, 99}, c); d != "" {
+		t.Errorf("Gemm (-want +got):\n%s", d)
+	}
+	// Aᵀ·Bᵀ = (B·A)ᵀ: B·A = [23 34; 31 46].
+	Gemm(true, true, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2)
+	if d := cmp.Diff([]float64{23, 31, 34, 46}, c); d != "" {
+		t.Errorf("GemmTT (-want +got):\n%s", d)
+	}
+}
+
+func TestGemmBadArgs(t *testing.T) {
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"negative m", func() { Gemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) }},
+		{"short A", func() { Gemm(false, false, 2, 2, 2, 1, make([]float64, 3), 2, make([]float64, 4), 2, 0, make([]float64, 4), 2) }},
+		{"small ldb", func() { Gemm(false, false, 2, 2, 2, 1, make([]float64, 4), 2, make([]float64, 4), 1, 0, make([]float64, 4), 2) }},
+		{"short C", func() { Gemm(false, false, 2, 2, 2, 1, make([]float64, 4), 2, make([]float64, 4), 2, 0, make([]float64, 3), 2) }},
+	}
+	for _, tc := range cases {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		}()
+	}
+}
+
+// TestGemmDeterministic: the same bits for every thread count and
+// GOMAXPROCS, for each kernel set.
+func TestGemmDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	defer SetThreads(SetThreads(0))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, set := range sets() {
+		withSet(set, func() {
+			for _, sh := range []shape{{gemmTM*2 + 17, gemmTN*2 + 3, 300}, {700, 40, 200}} {
+				g := newGemmCase(rng, false, true, sh.m, sh.n, sh.k, 1.25, 0.5)
+				var ref []float64
+				for _, cfg := range [][2]int{{1, 1}, {2, 2}, {3, 2}, {4, 1}, {7, 4}, {0, 3}} {
+					SetThreads(cfg[0])
+					runtime.GOMAXPROCS(cfg[1])
+					c := g.c.clone()
+					g.run(c)
+					if ref == nil {
+						ref = c.s()
+						continue
+					}
+					if d := cmp.Diff(ref, c.s(), exact); d != "" {
+						t.Fatalf("%s %v threads=%d GOMAXPROCS=%d differs from 1 thread:\n%s", set.name, sh, cfg[0], cfg[1], d)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestGemmNoAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	defer SetThreads(SetThreads(2))
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{10, 64, 300} {
+		g := newGemmCase(rng, false, false, n, n, n, 1, 0)
+		c := g.c.clone()
+		g.run(c) // warm-up: pools, workers
+		if allocs := testing.AllocsPerRun(20, func() { g.run(c) }); allocs != 0 {
+			t.Errorf("n=%d: %v allocs per Gemm", n, allocs)
+		}
+	}
+}
+
+func TestThreads(t *testing.T) {
+	defer SetThreads(SetThreads(0))
+	if got := Threads(); got != runtime.GOMAXPROCS(0) {
+		t.Errorf("default Threads() = %d, want GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+	SetThreads(3)
+	if got := Threads(); got != 3 {
+		t.Errorf("Threads() = %d after SetThreads(3)", got)
+	}
+	if prev := SetThreads(-5); prev != 3 || Threads() != runtime.GOMAXPROCS(0) {
+		t.Errorf("SetThreads(-5) returned %d, Threads() = %d", prev, Threads())
+	}
+}

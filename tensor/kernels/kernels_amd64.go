@@ -1,0 +1,98 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "unsafe"
+
+// Assembly bodies in vec_amd64.s and gemm_amd64.s. They take raw pointers
+// and a count; the Go wrappers below establish the length preconditions
+// with ordinary (bounds-checked) slicing first.
+
+//go:noescape
+func dotAVX2(x, y *float64, n int) float64
+
+//go:noescape
+func axpyAVX2(alpha float64, x, y *float64, n int)
+
+//go:noescape
+func scalAVX2(alpha float64, x *float64, n int)
+
+//go:noescape
+func addAVX2(dst, x, y *float64, n int)
+
+//go:noescape
+func mulAVX2(dst, x, y *float64, n int)
+
+//go:noescape
+func rotAVX2(x, y *float64, n int, c, s float64)
+
+//go:noescape
+func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
+
+var avx2fma = kernelSet{
+	name: "avx2fma",
+	dot:  dotAsm,
+	axpy: axpyAsm,
+	scal: scalAsm,
+	add:  addAsm,
+	mul:  mulAsm,
+	rot:  rotAsm,
+	gemm: gemmKernelAsm,
+}
+
+func dotAsm(x, y []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	y = y[:len(x)]
+	return dotAVX2(&x[0], &y[0], len(x))
+}
+
+func axpyAsm(alpha float64, x, y []float64) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	axpyAVX2(alpha, &x[0], &y[0], len(x))
+}
+
+func scalAsm(alpha float64, x []float64) {
+	if len(x) == 0 {
+		return
+	}
+	scalAVX2(alpha, &x[0], len(x))
+}
+
+func addAsm(dst, x, y []float64) {
+	if len(dst) == 0 {
+		return
+	}
+	x, y = x[:len(dst)], y[:len(dst)]
+	addAVX2(&dst[0], &x[0], &y[0], len(dst))
+}
+
+func mulAsm(dst, x, y []float64) {
+	if len(dst) == 0 {
+		return
+	}
+	x, y = x[:len(dst)], y[:len(dst)]
+	mulAVX2(&dst[0], &x[0], &y[0], len(dst))
+}
+
+func rotAsm(x, y []float64, c, s float64) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	rotAVX2(&x[0], &y[0], len(x), c, s)
+}
+
+// gemmKernelAsm is the AVX2+FMA 6×8 micro-kernel (see gemmKernelGeneric for
+// the contract). The slice checks make the assembly's accesses provably in
+// bounds: a holds k*6 values, b k*8, and c rows 0..5 × cols 0..7 at ldc.
+func gemmKernelAsm(k int, a, b, c []float64, ldc int, alpha float64) {
+	_ = a[k*gemmMR-1]
+	_ = b[k*gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+gemmNR-1]
+	gemmKernel6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha)
+}
