@@ -114,6 +114,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for _, c := range badInputs {
 		npySeeds["bad-"+c.name] = c.data
 	}
+	for _, c := range npzBadInputs(t) {
+		npzSeeds["bad-"+c.name] = c.data
+	}
 	write := func(dir string, seeds map[string][]byte) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)

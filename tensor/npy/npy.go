@@ -27,6 +27,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -410,7 +411,7 @@ func readData(r io.Reader, n int, dt dtype, known bool) ([]float64, error) {
 			return nil, fmt.Errorf("truncated data: got %d of %d bytes", int64(done)*int64(dt.size)+int64(m), int64(n)*int64(dt.size))
 		}
 		if !known {
-			data = append(data, make([]float64, k)...)
+			data = slices.Grow(data, k)[:done+k]
 		}
 		dt.decode(data[done:done+k], b)
 		done += k

@@ -2,10 +2,12 @@ package npy
 
 import (
 	"archive/zip"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,6 +71,9 @@ func ReadNPZFrom(r io.ReaderAt, size int64) (map[string]*Array, error) {
 			return nil, fmt.Errorf("npz: members expand to more than the limit of %d bytes (npy.MaxNPZBytes); refusing (zip bomb?)", MaxNPZBytes)
 		}
 	}
+	if err := checkOverlap(zr.File, size); err != nil {
+		return nil, err
+	}
 	out := make(map[string]*Array, len(zr.File))
 	for _, f := range zr.File {
 		name, ok := strings.CutSuffix(f.Name, ".npy")
@@ -85,6 +90,35 @@ func ReadNPZFrom(r io.ReaderAt, size int64) (map[string]*Array, error) {
 		out[name] = a
 	}
 	return out, nil
+}
+
+// checkOverlap rejects members whose data overlap or run past the end of
+// the archive: overlapping entries are how small zip files expand to huge
+// totals without any single member looking suspicious.
+func checkOverlap(files []*zip.File, size int64) error {
+	type span struct {
+		start, end int64
+		name       string
+	}
+	spans := make([]span, 0, len(files))
+	for _, f := range files {
+		off, err := f.DataOffset()
+		if err != nil {
+			return fmt.Errorf("npz: member %q: %w", f.Name, err)
+		}
+		end := off + int64(f.CompressedSize64)
+		if off < 0 || end < off || end > size {
+			return fmt.Errorf("npz: member %q data [%d, %d) lies outside the %d-byte archive (truncated or corrupt)", f.Name, off, end, size)
+		}
+		spans = append(spans, span{off, end, f.Name})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return fmt.Errorf("npz: members %q and %q share data (overlapping entries: corrupt archive or zip bomb)", spans[i-1].name, spans[i].name)
+		}
+	}
+	return nil
 }
 
 func readMember(f *zip.File) (*Array, error) {

@@ -224,7 +224,14 @@ func TestPythonLiteralParser(t *testing.T) {
 	}
 }
 
-func TestNPZBadInputs(t *testing.T) {
+type badCase struct {
+	name, want string
+	data       []byte
+}
+
+// npzBadInputs are malformed archives with a substring of the expected
+// error; they double as fuzz seeds.
+func npzBadInputs(t testing.TB) []badCase {
 	good := func(method uint16, name string, body []byte) []byte {
 		var b bytes.Buffer
 		zw := zip.NewWriter(&b)
@@ -238,10 +245,7 @@ func TestNPZBadInputs(t *testing.T) {
 	}
 	var arr bytes.Buffer
 	Write(&arr, fixture([]int{4}, id))
-	cases := []struct {
-		name, want string
-		data       []byte
-	}{
+	cases := []badCase{
 		{"not-zip", "not a valid zip", []byte("hello")},
 		{"npy-not-zip", "not a valid zip", arr.Bytes()},
 		{"non-npy-member", "not a NAME.npy", good(zip.Store, "readme.txt", []byte("hi"))},
@@ -253,19 +257,31 @@ func TestNPZBadInputs(t *testing.T) {
 	bomb := good(zip.Deflate, "a.npy", arr.Bytes())
 	off := bytes.LastIndex(bomb, []byte("PK\x01\x02")) // central directory entry
 	binary.LittleEndian.PutUint32(bomb[off+24:], 0xfffffff0)
-	cases = append(cases, struct {
-		name, want string
-		data       []byte
-	}{"bomb-size", "more than deflate can produce", bomb})
+	cases = append(cases, badCase{"bomb-size", "more than deflate can produce", bomb})
 	// Corrupt CRC is detected.
 	crc := good(zip.Store, "a.npy", arr.Bytes())
 	off = bytes.LastIndex(crc, []byte("PK\x01\x02"))
 	crc[off+16] ^= 0xff
-	cases = append(cases, struct {
-		name, want string
-		data       []byte
-	}{"bad-crc", "checksum", crc})
-	for _, c := range cases {
+	cases = append(cases, badCase{"bad-crc", "checksum", crc})
+	// Two central-directory entries sharing one member's data (the
+	// overlapping-file zip bomb construction).
+	one := good(zip.Store, "a.npy", arr.Bytes())
+	cd := bytes.LastIndex(one, []byte("PK\x01\x02"))
+	eocd := bytes.LastIndex(one, []byte("PK\x05\x06"))
+	entry := one[cd:eocd]
+	twin := bytes.Replace(bytes.Clone(entry), []byte("a.npy"), []byte("b.npy"), 1)
+	ov := append(append(bytes.Clone(one[:eocd]), twin...), one[eocd:]...)
+	e := ov[len(ov)-22:]
+	binary.LittleEndian.PutUint16(e[8:], 2)
+	binary.LittleEndian.PutUint16(e[10:], 2)
+	binary.LittleEndian.PutUint32(e[12:], uint32(2*len(entry)))
+	cases = append(cases, badCase{"overlap", "share data", ov})
+	return cases
+}
+
+func TestNPZBadInputs(t *testing.T) {
+	for _, c := range npzBadInputs(t) {
+
 		_, err := ReadNPZFrom(bytes.NewReader(c.data), int64(len(c.data)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want one containing %q", c.name, err, c.want)
