@@ -316,12 +316,16 @@ func remaining(r io.Reader) int64 {
 // arrays can be read from one stream). See the package comment for the
 // supported types.
 func Read(r io.Reader) (*Array, error) {
-	return readArray(r, remaining(r), false)
+	n := remaining(r)
+	return readArray(r, n, false, n >= 0)
 }
 
 // readArray reads an array; avail is the number of bytes r holds (-1 when
-// unknown). With exact, bytes after the array data are an error.
-func readArray(r io.Reader, avail int64, exact bool) (*Array, error) {
+// unknown). With exact, bytes after the array data are an error. With
+// prealloc the data is allocated at once (avail is known to be present);
+// otherwise it grows with the bytes actually read, and avail only serves
+// for the early consistency checks.
+func readArray(r io.Reader, avail int64, exact, prealloc bool) (*Array, error) {
 	var pre [12]byte
 	n, err := io.ReadFull(r, pre[:8])
 	if k := min(n, 6); string(pre[:k]) != magic[:k] {
@@ -377,7 +381,7 @@ func readArray(r io.Reader, avail int64, exact bool) (*Array, error) {
 			return nil, fmt.Errorf("npy: %d unexpected bytes after the data of shape %v of %s (header shape wrong?)", avail-nbytes, h.shape, h.dt.descr)
 		}
 	}
-	data, err := readData(r, h.n, h.dt, avail >= 0)
+	data, err := readData(r, h.n, h.dt, prealloc && avail >= 0)
 	if err != nil {
 		return nil, fmt.Errorf("npy: shape %v of %s: %w", h.shape, h.dt.descr, err)
 	}
@@ -475,7 +479,8 @@ func ReadFile(path string) (*Array, error) {
 		return nil, err
 	}
 	defer f.Close()
-	a, err := readArray(f, remaining(f), true)
+	n := remaining(f)
+	a, err := readArray(f, n, true, n >= 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

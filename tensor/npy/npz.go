@@ -127,23 +127,19 @@ func readMember(f *zip.File) (*Array, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	// The declared size is trusted for preallocation only when the stored
-	// bytes are known to be there; deflated data is read in chunks and zip
+	// The declared size is checked against the npy header before any data
+	// is read, but trusted for preallocation only when the stored bytes are
+	// known to be in the archive; deflated data is read in chunks, and zip
 	// checks that exactly the declared size comes out, with the right CRC.
-	avail := int64(-1)
-	if f.Method == zip.Store {
-		avail = int64(f.UncompressedSize64)
-	}
-	a, err := readArray(rc, avail, true)
+	a, err := readArray(rc, int64(f.UncompressedSize64), true, f.Method == zip.Store)
 	if err != nil {
 		return nil, err
 	}
 	// Reach EOF so that the zip reader verifies the CRC-32.
 	var one [1]byte
-	if n, err := rc.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
-		if err == nil {
-			err = errors.New("unexpected bytes after the array data")
-		}
+	if n, err := io.ReadFull(rc, one[:]); n > 0 {
+		return nil, errors.New("unexpected bytes after the array data")
+	} else if err != io.EOF {
 		return nil, err
 	}
 	return a, nil
