@@ -127,18 +127,23 @@ func coordAt(r, vinf, c, s, logq float64) coord {
 		return coord{p: 1, v: c, sqv: 1}
 	}
 	var k coord
-	k.p = math.Exp(r * logq)
-	p2 := k.p * k.p
-	// (1 − s)^{r−1}; Pow at s = 1 gives 0, 1 or +Inf for r > 1, = 1, < 1 (the blow-up of §3).
-	var q1 float64
+	var q1, q2 float64 // (1 − s)^{r−1} and (1 − s)^{2r−1}
 	if s < 1 {
+		k.p = math.Exp(r * logq)
 		q1 = k.p / (1 - s)
+		q2 = k.p * q1
 	} else {
+		// s = 1 (only with δ = 0): Pow gives 0, 1 or +Inf for exponents
+		// > 0, = 0, < 0 — the blow-up of m' for r < 1 (§3).
+		k.p = 0
 		q1 = math.Pow(0, r-1)
+		q2 = math.Pow(0, 2*r-1)
 	}
 	k.dp = -r * q1
-	k.v = vinf + p2*(c-vinf)
-	k.dv = -2 * r * k.p * q1 * (c - vinf)
+	k.v = vinf + k.p*k.p*(c-vinf)
+	if c != vinf { // avoid 0·Inf at s = 1
+		k.dv = -2 * r * q2 * (c - vinf)
+	}
 	k.sqv = math.Sqrt(k.v / c)
 	return k
 }
