@@ -2,4 +2,6 @@ package model
 
 import "errors"
 
-func newEGNN(c NetConfig, in *initer) (Net, error) { return nil, errors.New("model: egnn not implemented yet") }
+func newEGNN(c NetConfig, in *initer) (Net, error) {
+	return nil, errors.New("model: egnn not implemented yet")
+}
