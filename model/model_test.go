@@ -39,7 +39,7 @@ func scalarLoss(g *autodiff.Graph, net Net, p []*autodiff.Node, y, s *autodiff.N
 // gradCheck compares the autodiff gradient of scalarLoss with respect to
 // the parameters and to y against central finite differences at k
 // coordinates per tensor (chosen by rng), with step h = 1e-5. Truncation
-// error is O(h²·|L”'|) ≈ 1e-10 and rounding O(ε|L|/h) ≈ 1e-11 for O(1)
+// error is O(h²·|L⁽³⁾|) ≈ 1e-10 and rounding O(ε|L|/h) ≈ 1e-11 for O(1)
 // losses, so a mixed tolerance |a − f| ≤ 1e-6·(1 + |f|) has a wide margin
 // while catching any wrong VJP (errors are then O(1)).
 func gradCheck(t *testing.T, net Net, y, s *tensor.Tensor, k int, seed uint64) {
