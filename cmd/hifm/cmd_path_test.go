@@ -168,7 +168,9 @@ func TestCrosscheckPathErrors(t *testing.T) {
 		{"nan", `{}`, func(a map[string]*npy.Array) { a["y0"].Data[13] = math.NaN() }, 1, "sample 1"},
 		{"nan-hessian", `{}`, func(a map[string]*npy.Array) { a["hessian"].Data[300] = math.Inf(1) }, 1, "sample 2"},
 		{"dims", `{}`, func(a map[string]*npy.Array) { a["y0"] = &npy.Array{Shape: []int{3, 11}, Data: make([]float64, 33)} }, 1, "y0"},
-		{"hess-dims", `{}`, func(a map[string]*npy.Array) { a["hessian"] = &npy.Array{Shape: []int{3, 12}, Data: make([]float64, 36)} }, 1, "hessian"},
+		{"hess-dims", `{}`, func(a map[string]*npy.Array) {
+			a["hessian"] = &npy.Array{Shape: []int{3, 12}, Data: make([]float64, 36)}
+		}, 1, "hessian"},
 		{"missing", `{}`, func(a map[string]*npy.Array) { delete(a, "hessian") }, 1, "missing"},
 		{"s-range", `{"delta":0.2}`, func(a map[string]*npy.Array) { a["s"].Data[2] = 0.85 }, 1, "s[2]"},
 	} {
