@@ -1,0 +1,55 @@
+// Package dataset provides the data hifm trains on: the LJ13 reference
+// configurations (loaded from .npy files, HIFM-MATH §4.2), an LJ13 generator
+// (parallel MALA on the §4.2 target, so hifm runs with no downloaded data),
+// MNIST from the IDX files of the GoMNIST module, and the sample statistics
+// used to compare sets (mean energy, pair-distance histograms, total variation).
+package dataset
+
+import "fmt"
+
+// Set is a data set of N samples of dimension Dim, row-major in Data
+// (sample i is Data[i*Dim : (i+1)*Dim]).
+type Set struct {
+	N, Dim int
+	Data   []float64
+
+	// Particles and SpatialDim describe particle data (Dim = Particles·SpatialDim);
+	// both are 0 for non-particle data such as MNIST.
+	Particles, SpatialDim int
+
+	// MaxCOM is the largest centre-of-mass norm found before recentring
+	// (particle data only), Recentred reports whether it exceeded COMTol,
+	// i.e. whether the file was not mean-free to float32 rounding and the
+	// loader changed the data noticeably.
+	MaxCOM    float64
+	Recentred bool
+
+	// Labels holds one class label per sample for labelled data (MNIST digits).
+	Labels []uint8
+}
+
+// Row returns sample i (a slice of Data, not a copy).
+func (s *Set) Row(i int) []float64 { return s.Data[i*s.Dim : (i+1)*s.Dim] }
+
+// Subset returns the first n samples (sharing Data).
+func (s *Set) Subset(n int) (*Set, error) {
+	if n < 0 || n > s.N {
+		return nil, fmt.Errorf("dataset: subset of %d samples from a set of %d", n, s.N)
+	}
+	c := *s
+	c.N = n
+	c.Data = s.Data[:n*s.Dim]
+	if s.Labels != nil {
+		c.Labels = s.Labels[:n]
+	}
+	return &c, nil
+}
+
+// splitmix64 derives independent seeds from a master seed (Steele et al.
+// 2014); used for the per-chain seeds of the generator.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
