@@ -1,6 +1,7 @@
 package autodiff
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/hifm-go/hifm/tensor"
@@ -206,61 +207,163 @@ func powVJP(n, gy *Node) {
 	n.g.acc(x, Mul(gy, Scale(Pow(x, p-1), p)))
 }
 
+// Smooth activations. Every derivative of tanh is a polynomial in tanh and
+// every derivative of σ a polynomial in σ (d/dx P(t) = P'(t)·(1 − t²),
+// d/dx Q(s) = Q'(s)·s(1 − s)); softplus' = σ and (xσ)⁽ᵏ⁾ = xσ⁽ᵏ⁾ + kσ⁽ᵏ⁻¹⁾.
+// So the VJP of an activation is one fused op, gy ⊙ f⁽ᵏ⁾(x) (derivMul),
+// whose own VJP is derivMul of order k + 1: one pass per sweep at any order.
+
+type activation uint8
+
+const (
+	actTanh activation = iota
+	actSigmoid
+	actSoftplus
+	actSiLU
+)
+
+var actNames = [...]string{"Tanh", "Sigmoid", "Softplus", "SiLU"}
+
+// maxOrder bounds the derivative order of the activations (the polynomial
+// coefficients live in fixed arrays).
+const maxOrder = 12
+
+// poly is a polynomial's coefficients, lowest degree first.
+type poly struct {
+	c [maxOrder + 3]float64
+	n int // number of coefficients
+}
+
+func (p *poly) eval(x float64) float64 {
+	var s float64
+	for i := p.n - 1; i >= 0; i-- {
+		s = s*x + p.c[i]
+	}
+	return s
+}
+
+// derivPoly returns the polynomial D_k with dᵏ/dxᵏ f = D_k(f(x)) for f = tanh
+// (tanh' = 1 − tanh²) or f = σ (σ' = σ − σ²); D_0 is the identity.
+func derivPoly(tanh bool, k int) poly {
+	if k > maxOrder {
+		panic(shapeErr("derivative", fmt.Sprintf("activation derivatives of order %d > %d are not supported", k, maxOrder)))
+	}
+	var p poly
+	p.c[1], p.n = 1, 2
+	for ; k > 0; k-- {
+		var q poly
+		for i := 1; i < p.n; i++ { // q = P'·m, m = 1 − t² or s − s²
+			d := float64(i) * p.c[i]
+			if tanh {
+				q.c[i-1] += d
+				q.c[i+1] -= d
+			} else {
+				q.c[i] += d
+				q.c[i+1] -= d
+			}
+		}
+		q.n = p.n + 1
+		p = q
+	}
+	return p
+}
+
 // softplus is ln(1 + eˣ) computed without overflow.
 func softplus(v float64) float64 { return max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) }
 
 // sigmoid is 1/(1 + e⁻ˣ) computed without overflow.
 func sigmoid(v float64) float64 {
-	if v >= 0 {
-		return 1 / (1 + math.Exp(-v))
+	e := math.Exp(-math.Abs(v))
+	r := 1 / (1 + e)
+	if v < 0 {
+		r = e * r
 	}
-	e := math.Exp(v)
-	return e / (1 + e)
+	return r
 }
 
-// Softplus is ln(1 + eˣ); its derivative is the sigmoid.
-func Softplus(x *Node) *Node { return unary("Softplus", x, softplusVJP, softplus) }
+// actEval writes dst[i] = f⁽ᵏ⁾(x[i]), times gy[i] when gy is not nil.
+func actEval(kind activation, k int, dst, x, gy []float64) {
+	var p, p1 poly
+	if k > 0 || kind == actSigmoid || kind == actTanh {
+		switch kind {
+		case actTanh:
+			p = derivPoly(true, k)
+		case actSigmoid:
+			p = derivPoly(false, k)
+		case actSoftplus:
+			p = derivPoly(false, k-1)
+		case actSiLU:
+			p = derivPoly(false, k)
+			p1 = derivPoly(false, k-1)
+		}
+	}
+	for i, v := range x {
+		var f float64
+		switch {
+		case kind == actTanh:
+			f = p.eval(math.Tanh(v))
+		case kind == actSigmoid:
+			f = p.eval(sigmoid(v))
+		case kind == actSoftplus && k == 0:
+			f = softplus(v)
+		case kind == actSoftplus:
+			f = p.eval(sigmoid(v))
+		case k == 0: // SiLU
+			f = v * sigmoid(v)
+		default: // SiLU: xσ⁽ᵏ⁾ + kσ⁽ᵏ⁻¹⁾
+			s := sigmoid(v)
+			f = v*p.eval(s) + float64(k)*p1.eval(s)
+		}
+		if gy != nil {
+			f *= gy[i]
+		}
+		dst[i] = f
+	}
+}
 
-func softplusVJP(n, gy *Node) {
+func activate(kind activation, x *Node) *Node {
+	y := x.g.newNode(actNames[kind], x.val.Shape, actVJP, x)
+	y.iarg[0] = int(kind)
+	actEval(kind, 0, y.data(), x.data(), nil)
+	return y
+}
+
+func actVJP(n, gy *Node) {
 	if n.g.want(n.in[0]) {
-		n.g.acc(n.in[0], Mul(gy, Sigmoid(n.in[0])))
+		n.g.acc(n.in[0], derivMul(gy, n.in[0], activation(n.iarg[0]), 1))
 	}
 }
+
+// derivMul is gy ⊙ f⁽ᵏ⁾(x) for the activation f.
+func derivMul(gy, x *Node, kind activation, k int) *Node {
+	y := x.g.newNode(actNames[kind]+"Deriv", x.val.Shape, derivMulVJP, gy, x)
+	y.iarg[0], y.iarg[1] = int(kind), k
+	actEval(kind, k, y.data(), x.data(), gy.data())
+	return y
+}
+
+func derivMulVJP(n, u *Node) {
+	gy, x := n.in[0], n.in[1]
+	kind, k := activation(n.iarg[0]), n.iarg[1]
+	if n.g.want(gy) {
+		n.g.acc(gy, derivMul(u, x, kind, k))
+	}
+	if n.g.want(x) {
+		n.g.acc(x, derivMul(Mul(u, gy), x, kind, k+1))
+	}
+}
+
+// Softplus is ln(1 + eˣ) (PyTorch's softplus without its x > 20 cut-off).
+func Softplus(x *Node) *Node { return activate(actSoftplus, x) }
 
 // Sigmoid is σ(x) = 1/(1 + e⁻ˣ).
-func Sigmoid(x *Node) *Node { return unary("Sigmoid", x, sigmoidVJP, sigmoid) }
-
-// sigmoidVJP: σ' = σ(1 − σ).
-func sigmoidVJP(n, gy *Node) {
-	if n.g.want(n.in[0]) {
-		n.g.acc(n.in[0], Mul(gy, Mul(n, AddScalar(Neg(n), 1))))
-	}
-}
+func Sigmoid(x *Node) *Node { return activate(actSigmoid, x) }
 
 // SiLU is x·σ(x).
-func SiLU(x *Node) *Node {
-	return unary("SiLU", x, siluVJP, func(v float64) float64 { return v * sigmoid(v) })
-}
-
-// siluVJP: (xσ)' = σ + xσ(1 − σ).
-func siluVJP(n, gy *Node) {
-	x := n.in[0]
-	if !n.g.want(x) {
-		return
-	}
-	s := Sigmoid(x)
-	n.g.acc(x, Mul(gy, Add(s, Mul(Mul(x, s), AddScalar(Neg(s), 1)))))
-}
+func SiLU(x *Node) *Node { return activate(actSiLU, x) }
 
 // Tanh is tanh x.
-func Tanh(x *Node) *Node { return unary("Tanh", x, tanhVJP, math.Tanh) }
-
-// tanhVJP: tanh' = 1 − tanh².
-func tanhVJP(n, gy *Node) {
-	if n.g.want(n.in[0]) {
-		n.g.acc(n.in[0], Mul(gy, AddScalar(Neg(Square(n)), 1)))
-	}
-}
+func Tanh(x *Node) *Node { return activate(actTanh, x) }
 
 // ReLU is max(x, 0) (derivative 0 at 0, as in PyTorch).
 func ReLU(x *Node) *Node {
