@@ -17,11 +17,13 @@ const (
 	gemmNR = 8
 	gemmKC = 256
 	gemmMC = 120 // multiple of gemmMR
-	// C is cut into fixed TM×TN tiles, the unit of parallel work. The tiling
-	// depends only on (m, n), never on the thread count, and every element is
-	// computed by one goroutine with the same k order: results are
-	// bit-identical for any thread count or GOMAXPROCS.
-	gemmTM = 2 * gemmMC
+	// C is cut into tiles of at most TM×TN, the unit of parallel work, as
+	// evenly as the MR×NR grid allows. The tiling depends only on (m, n),
+	// never on the thread count, and every element is computed by one
+	// goroutine with the same k order: results are bit-identical for any
+	// thread count or GOMAXPROCS. B is packed once per tile row and A once
+	// per tile column, so tiles are kept large.
+	gemmTM = 512
 	gemmTN = 256 // multiple of gemmNR
 
 	// Problems with m*n*k at most gemmSmall skip packing and run on the
@@ -182,20 +184,21 @@ var bufPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 // gemmJob is one blocked product shared by the caller and helper workers.
 type gemmJob struct {
 	gemmArgs
-	kern           func(k int, a, b, c []float64, ldc int, alpha float64)
+	kern           func(k int, a, b, c []float64, ldc int, alpha, beta float64)
 	tilesM, tilesN int
+	tm, tn         int // tile size
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
 
 var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 
-func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha float64)) {
+func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64)) {
 	j := jobPool.Get().(*gemmJob)
 	j.gemmArgs = *g
 	j.kern = kern
-	j.tilesM = (g.m + gemmTM - 1) / gemmTM
-	j.tilesN = (g.n + gemmTN - 1) / gemmTN
+	j.tilesM, j.tm = tiling(g.m, gemmTM, gemmMR)
+	j.tilesN, j.tn = tiling(g.n, gemmTN, gemmNR)
 	j.next.Store(0)
 	tiles := j.tilesM * j.tilesN
 	helpers := 0
@@ -218,6 +221,16 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha fl
 	jobPool.Put(j)
 }
 
+// tiling cuts length into the fewest pieces of at most maxLen, of equal
+// size rounded up to a multiple of unit (the last piece may be shorter).
+func tiling(length, maxLen, unit int) (count, size int) {
+	count = (length + maxLen - 1) / maxLen
+	size = (length + count - 1) / count
+	size = (size + unit - 1) / unit * unit
+	count = (length + size - 1) / size
+	return count, size
+}
+
 // work takes tiles until none are left.
 func (j *gemmJob) work(buf *gemmBuf) {
 	tiles := int64(j.tilesM * j.tilesN)
@@ -230,28 +243,23 @@ func (j *gemmJob) work(buf *gemmBuf) {
 	}
 }
 
-// tile computes one TM×TN tile of C: beta pre-pass, then for each kc slab
+// tile computes one tile of C: for each kc slab
 // pack B's panel once and A block by block, and run the micro-kernel over
 // the MR×NR blocks (B sliver outer so it stays in L1 while A slivers stream
 // from L2).
 func (j *gemmJob) tile(t int, buf *gemmBuf) {
-	i0 := (t / j.tilesN) * gemmTM
-	j0 := (t % j.tilesN) * gemmTN
-	i1 := min(i0+gemmTM, j.m)
-	j1 := min(j0+gemmTN, j.n)
+	i0 := (t / j.tilesN) * j.tm
+	j0 := (t % j.tilesN) * j.tn
+	i1 := min(i0+j.tm, j.m)
+	j1 := min(j0+j.tn, j.n)
 	c, ldc := j.c, j.ldc
-	if j.beta != 1 {
-		for i := i0; i < i1; i++ {
-			row := c[i*ldc+j0 : i*ldc+j1]
-			if j.beta == 0 {
-				clear(row)
-			} else {
-				impl.scal(j.beta, row)
-			}
-		}
-	}
 	for pc := 0; pc < j.k; pc += gemmKC {
 		kc := min(gemmKC, j.k-pc)
+		// β applies once, in the first k slab; later slabs accumulate.
+		beta := 1.0
+		if pc == 0 {
+			beta = j.beta
+		}
 		j.packB(buf.b[:], pc, kc, j0, j1)
 		for ic := i0; ic < i1; ic += gemmMC {
 			mc := min(gemmMC, i1-ic)
@@ -263,16 +271,17 @@ func (j *gemmJob) tile(t int, buf *gemmBuf) {
 					mr := min(gemmMR, ic+mc-ir)
 					ap := buf.a[(ir-ic)*kc : (ir-ic)*kc+kc*gemmMR]
 					if mr == gemmMR && nr == gemmNR {
-						j.kern(kc, ap, bp, c[ir*ldc+jr:], ldc, j.alpha)
+						j.kern(kc, ap, bp, c[ir*ldc+jr:], ldc, j.alpha, beta)
 						continue
 					}
 					// Edge block: run the same kernel on a copy so that the
-					// arithmetic is identical to a full block.
+					// arithmetic is identical to a full block (copying NaN
+					// is harmless: with β = 0 the kernel does not read it).
 					tmp := buf.tmp[:]
 					for r := 0; r < mr; r++ {
 						copy(tmp[r*gemmNR:r*gemmNR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
 					}
-					j.kern(kc, ap, bp, tmp, gemmNR, j.alpha)
+					j.kern(kc, ap, bp, tmp, gemmNR, j.alpha, beta)
 					for r := 0; r < mr; r++ {
 						copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*gemmNR:r*gemmNR+nr])
 					}
@@ -287,16 +296,38 @@ func (j *gemmJob) tile(t int, buf *gemmBuf) {
 // zero-padded past row mc.
 func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 	a, lda := j.a, j.lda
+	if j.transA {
+		// opA(i,p) = a[p*lda+i]: walk each stored row once, contiguously.
+		full := mc - mc%gemmMR
+		for p := 0; p < kc; p++ {
+			row := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mc]
+			for s := 0; s < full; s += gemmMR {
+				src := row[s : s+gemmMR : s+gemmMR]
+				dd := dst[s*kc+p*gemmMR : s*kc+p*gemmMR+gemmMR : s*kc+p*gemmMR+gemmMR]
+				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+			}
+			if full < mc {
+				dd := dst[full*kc+p*gemmMR : full*kc+p*gemmMR+gemmMR]
+				copy(dd, row[full:])
+				clear(dd[mc-full:])
+			}
+		}
+		return
+	}
 	for s := 0; s < mc; s += gemmMR {
 		mr := min(gemmMR, mc-s)
 		d := dst[s*kc : s*kc+kc*gemmMR]
-		if j.transA {
-			// opA(i,p) = a[p*lda+i]: MR contiguous values per p.
-			for p := 0; p < kc; p++ {
-				src := a[(pc+p)*lda+ic+s : (pc+p)*lda+ic+s+mr]
-				dd := d[p*gemmMR : p*gemmMR+gemmMR]
-				copy(dd, src)
-				clear(dd[mr:])
+		if mr == gemmMR {
+			base := (ic+s)*lda + pc
+			r0 := a[base : base+kc]
+			r1 := a[base+lda : base+lda+kc]
+			r2 := a[base+2*lda : base+2*lda+kc]
+			r3 := a[base+3*lda : base+3*lda+kc]
+			r4 := a[base+4*lda : base+4*lda+kc]
+			r5 := a[base+5*lda : base+5*lda+kc]
+			for p := range r0 {
+				dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}
 			continue
 		}
@@ -319,28 +350,31 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 // dst[s*NR*kc+p*NR+q], zero-padded past column j1.
 func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1 int) {
 	b, ldb := j.b, j.ldb
+	if !j.transB {
+		// opB(p,j) = b[p*ldb+j]: walk each row of B once, contiguously
+		// (a column-sliver walk would touch one cache line per 4 KiB page).
+		w := j1 - j0
+		full := w &^ (gemmNR - 1)
+		for p := 0; p < kc; p++ {
+			row := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j1]
+			for s := 0; s < full; s += gemmNR {
+				src := row[s : s+gemmNR : s+gemmNR]
+				dd := dst[s*kc+p*gemmNR : s*kc+p*gemmNR+gemmNR : s*kc+p*gemmNR+gemmNR]
+				dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
+				dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+			}
+			if full < w {
+				dd := dst[full*kc+p*gemmNR : full*kc+p*gemmNR+gemmNR]
+				copy(dd, row[full:])
+				clear(dd[w-full:])
+			}
+		}
+		return
+	}
 	for s := 0; s < j1-j0; s += gemmNR {
 		nr := min(gemmNR, j1-j0-s)
 		d := dst[s*kc : s*kc+kc*gemmNR]
 		col := j0 + s
-		if !j.transB {
-			// opB(p,j) = b[p*ldb+j]: NR contiguous values per p.
-			if nr == gemmNR {
-				for p := 0; p < kc; p++ {
-					src := b[(pc+p)*ldb+col : (pc+p)*ldb+col+gemmNR]
-					dd := d[p*gemmNR : p*gemmNR+gemmNR]
-					dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
-					dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
-				}
-				continue
-			}
-			for p := 0; p < kc; p++ {
-				dd := d[p*gemmNR : p*gemmNR+gemmNR]
-				copy(dd, b[(pc+p)*ldb+col:(pc+p)*ldb+col+nr])
-				clear(dd[nr:])
-			}
-			continue
-		}
 		for q := 0; q < nr; q++ {
 			src := b[(col+q)*ldb+pc : (col+q)*ldb+pc+kc]
 			for p, v := range src {
@@ -357,11 +391,11 @@ func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1 int) {
 
 // gemmKernelGeneric is the Go 6×8 micro-kernel:
 //
-//	for r < 6, q < 8: c[r*ldc+q] += alpha * Σ_{p<k} a[p*6+r]*b[p*8+q]
+//	for r < 6, q < 8: c[r*ldc+q] = alpha*Σ_{p<k} a[p*6+r]*b[p*8+q] + beta*c[r*ldc+q]
 //
-// computed as six 2×4 register blocks (8 accumulators each) so that the Go
-// compiler keeps them in registers.
-func gemmKernelGeneric(k int, a, b, c []float64, ldc int, alpha float64) {
+// where beta == 0 does not read c. It runs as six 2×4 register blocks (8
+// accumulators each) so that the Go compiler keeps them in registers.
+func gemmKernelGeneric(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	a = a[:k*gemmMR]
 	b = b[:k*gemmNR]
 	for r := 0; r < gemmMR; r += 2 {
@@ -383,16 +417,20 @@ func gemmKernelGeneric(k int, a, b, c []float64, ldc int, alpha float64) {
 				ai += gemmMR
 				bi += gemmNR
 			}
-			r0 := c[r*ldc+q : r*ldc+q+4]
-			r0[0] += alpha * c00
-			r0[1] += alpha * c01
-			r0[2] += alpha * c02
-			r0[3] += alpha * c03
-			r1 := c[(r+1)*ldc+q : (r+1)*ldc+q+4]
-			r1[0] += alpha * c10
-			r1[1] += alpha * c11
-			r1[2] += alpha * c12
-			r1[3] += alpha * c13
+			acc := [8]float64{c00, c01, c02, c03, c10, c11, c12, c13}
+			for h := 0; h < 2; h++ {
+				row := c[(r+h)*ldc+q : (r+h)*ldc+q+4 : (r+h)*ldc+q+4]
+				for x := range row {
+					switch beta {
+					case 0:
+						row[x] = alpha * acc[h*4+x]
+					case 1:
+						row[x] += alpha * acc[h*4+x]
+					default:
+						row[x] = alpha*acc[h*4+x] + beta*row[x]
+					}
+				}
+			}
 		}
 	}
 }

@@ -27,8 +27,8 @@
 	VFMADD231PD  Y0, Y3, Y14;        \
 	VFMADD231PD  Y1, Y3, Y15
 
-// C row += alpha * accumulators (one FMA per 4 values).
-#define STOREROW(lo, hi) \
+// C row = alpha*acc + C (beta == 1).
+#define STOREROW1(lo, hi) \
 	VMOVUPD     (DX), Y1;      \
 	VMOVUPD     32(DX), Y2;    \
 	VFMADD231PD lo, Y0, Y1;    \
@@ -37,15 +37,53 @@
 	VMOVUPD     Y2, 32(DX);    \
 	ADDQ        R8, DX
 
-// func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
-// C[r*ldc+j] += alpha * Σ_p a[p*6+r]*b[p*8+j] for r < 6, j < 8, k >= 1.
-TEXT ·gemmKernel6x8(SB), NOSPLIT, $0-48
+// C row = alpha*acc + fl(beta*C) (Y3 = beta).
+#define STOREROWB(lo, hi) \
+	VMULPD      (DX), Y3, Y1;  \
+	VMULPD      32(DX), Y3, Y2; \
+	VFMADD231PD lo, Y0, Y1;    \
+	VFMADD231PD hi, Y0, Y2;    \
+	VMOVUPD     Y1, (DX);      \
+	VMOVUPD     Y2, 32(DX);    \
+	ADDQ        R8, DX
+
+// C row = alpha*acc, C not read (beta == 0).
+#define STOREROW0(lo, hi) \
+	VMULPD      lo, Y0, Y1;    \
+	VMULPD      hi, Y0, Y2;    \
+	VMOVUPD     Y1, (DX);      \
+	VMOVUPD     Y2, 32(DX);    \
+	ADDQ        R8, DX
+
+// func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+// C[r*ldc+j] = alpha * Σ_p a[p*6+r]*b[p*8+j] + beta*C[r*ldc+j] for r < 6,
+// j < 8, k >= 1; beta == 0 does not read C, beta == 1 skips the multiply.
+TEXT ·gemmKernel6x8(SB), NOSPLIT, $0-56
 	MOVQ   k+0(FP), CX
 	MOVQ   a+8(FP), SI
 	MOVQ   b+16(FP), DI
 	MOVQ   c+24(FP), DX
 	MOVQ   ldc+32(FP), R8
 	SHLQ   $3, R8
+	// Prefetch the C block so that the final update does not stall.
+	MOVQ       DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 56(R9)
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
@@ -88,11 +126,41 @@ k_loop1:
 
 k_store:
 	VBROADCASTSD alpha+40(FP), Y0
-	STOREROW(Y4, Y5)
-	STOREROW(Y6, Y7)
-	STOREROW(Y8, Y9)
-	STOREROW(Y10, Y11)
-	STOREROW(Y12, Y13)
-	STOREROW(Y14, Y15)
+	VBROADCASTSD beta+48(FP), Y3
+	VXORPD       X1, X1, X1
+	VUCOMISD     X1, X3
+	JNE          k_beta_nonzero
+	JPS          k_beta_nonzero
+	STOREROW0(Y4, Y5)
+	STOREROW0(Y6, Y7)
+	STOREROW0(Y8, Y9)
+	STOREROW0(Y10, Y11)
+	STOREROW0(Y12, Y13)
+	STOREROW0(Y14, Y15)
+	VZEROUPPER
+	RET
+
+k_beta_nonzero:
+	MOVQ   $0x3ff0000000000000, AX
+	MOVQ   AX, X2
+	VUCOMISD X2, X3
+	JNE    k_beta_general
+	JPS    k_beta_general
+	STOREROW1(Y4, Y5)
+	STOREROW1(Y6, Y7)
+	STOREROW1(Y8, Y9)
+	STOREROW1(Y10, Y11)
+	STOREROW1(Y12, Y13)
+	STOREROW1(Y14, Y15)
+	VZEROUPPER
+	RET
+
+k_beta_general:
+	STOREROWB(Y4, Y5)
+	STOREROWB(Y6, Y7)
+	STOREROWB(Y8, Y9)
+	STOREROWB(Y10, Y11)
+	STOREROWB(Y12, Y13)
+	STOREROWB(Y14, Y15)
 	VZEROUPPER
 	RET

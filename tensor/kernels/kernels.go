@@ -49,7 +49,7 @@ type kernelSet struct {
 	add  func(dst, x, y []float64)
 	mul  func(dst, x, y []float64)
 	rot  func(x, y []float64, c, s float64)
-	gemm func(k int, a, b, c []float64, ldc int, alpha float64) // 6×8 micro-kernel
+	gemm func(k int, a, b, c []float64, ldc int, alpha, beta float64) // 6×8 micro-kernel
 }
 
 var generic = kernelSet{

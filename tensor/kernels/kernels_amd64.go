@@ -27,7 +27,7 @@ func mulAVX2(dst, x, y *float64, n int)
 func rotAVX2(x, y *float64, n int, c, s float64)
 
 //go:noescape
-func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
+func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
 var avx2fma = kernelSet{
 	name: "avx2fma",
@@ -90,9 +90,9 @@ func rotAsm(x, y []float64, c, s float64) {
 // gemmKernelAsm is the AVX2+FMA 6×8 micro-kernel (see gemmKernelGeneric for
 // the contract). The slice checks make the assembly's accesses provably in
 // bounds: a holds k*6 values, b k*8, and c rows 0..5 × cols 0..7 at ldc.
-func gemmKernelAsm(k int, a, b, c []float64, ldc int, alpha float64) {
+func gemmKernelAsm(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	_ = a[k*gemmMR-1]
 	_ = b[k*gemmNR-1]
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
-	gemmKernel6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha)
+	gemmKernel6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 }
