@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
@@ -53,8 +54,30 @@ func checkRoundTrip(t *testing.T, a *Array) {
 	}
 }
 
+// FuzzReadNPZ reads data as an archive, and also wraps data as the single
+// member of a valid stored and a valid deflated archive (random mutations
+// rarely get past zip's CRC): the member must parse exactly when data is
+// one complete .npy file, with the same array.
 func FuzzReadNPZ(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		want, werr := readArray(bytes.NewReader(data), int64(len(data)), true, true)
+		for _, method := range []uint16{zip.Store, zip.Deflate} {
+			var zb bytes.Buffer
+			zw := zip.NewWriter(&zb)
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: "m.npy", Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(data)
+			zw.Close()
+			m, err := ReadNPZFrom(bytes.NewReader(zb.Bytes()), int64(zb.Len()))
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("method %d: member read error %v, plain read error %v", method, err, werr)
+			}
+			if err == nil && !sameBits(want, m["m"]) {
+				t.Fatalf("method %d: member and plain reads differ", method)
+			}
+		}
 		m, err := ReadNPZFrom(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
@@ -116,6 +139,10 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	for _, c := range npzBadInputs(t) {
 		npzSeeds["bad-"+c.name] = c.data
+	}
+	// FuzzReadNPZ also wraps its input as an archive member.
+	for name, b := range npySeeds {
+		npzSeeds["npy-"+name] = b
 	}
 	write := func(dir string, seeds map[string][]byte) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
