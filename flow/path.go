@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Path is a Gaussian conditional probability path p_s(y | y1) together with
@@ -200,25 +201,56 @@ func (p HIFMPath) Draw(ys, us, y0, y1 []float64, s float64, sp *Spectrum) {
 		}
 		return
 	}
-	copy(ys, y1)
-	clear(us)
+	// Row-major passes over Q (contiguous): w = Qᵀy0, then z and u per
+	// coordinate, then ys = y1 + Q z and us = Q u.
+	var stack [3 * 128]float64
+	var buf []float64
+	if 3*n <= len(stack) {
+		buf = stack[:3*n]
+	} else {
+		bp := getScratch(3 * n)
+		defer scratchPool.Put(bp)
+		buf = *bp
+	}
+	w, z, u := buf[:n], buf[n:2*n], buf[2*n:3*n]
 	Q := sp.Q
-	for i := range n {
-		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
-		var w float64
-		for j := range n {
-			w += Q[j*n+i] * y0[j]
-		}
-		m0 := -sp.QtY1[i]
-		g := k.sqv * w
-		z := k.p*m0 + g
-		u := tf * (k.dp*m0 + halfRatio(k)*g)
-		for j := range n {
-			q := Q[j*n+i]
-			ys[j] += q * z
-			us[j] += q * u
+	clear(w)
+	for j := range n {
+		row := Q[j*n : (j+1)*n]
+		a := y0[j]
+		for k, q := range row {
+			w[k] += q * a
 		}
 	}
+	for i := range n {
+		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+		m0 := -sp.QtY1[i]
+		g := k.sqv * w[i]
+		z[i] = k.p*m0 + g
+		u[i] = tf * (k.dp*m0 + halfRatio(k)*g)
+	}
+	for j := range n {
+		row := Q[j*n : (j+1)*n]
+		var a, b float64
+		for k, q := range row {
+			a += q * z[k]
+			b += q * u[k]
+		}
+		ys[j] = y1[j] + a
+		us[j] = b
+	}
+}
+
+var scratchPool sync.Pool
+
+// getScratch returns a pooled buffer of length n (no allocation once warm).
+func getScratch(n int) *[]float64 {
+	if bp, ok := scratchPool.Get().(*[]float64); ok && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]float64, n)
+	return &b
 }
 
 // halfRatio is v'(s)/(2v(s)) (0 on null coordinates).
