@@ -1,0 +1,88 @@
+package eig
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Batch decomposes every n×n matrix in mats (each row-major, length n·n)
+// on up to threads goroutines (threads ≤ 0: GOMAXPROCS). Each matrix is
+// decomposed exactly as Sym would, independently of which goroutine takes
+// it, so the results are bit-identical for any thread count and
+// GOMAXPROCS. On error the result of every matrix that succeeded is still
+// filled in (failed ones are left empty) and the error, a *BatchError,
+// names the lowest failing index.
+func Batch(mats [][]float64, n int, opt *Options, threads int) ([]Result, error) {
+	dst := make([]Result, len(mats))
+	err := BatchInto(dst, mats, n, opt, threads)
+	return dst, err
+}
+
+// BatchError reports the lowest-index matrix of a batch that failed.
+type BatchError struct {
+	Index int   // index into mats
+	Err   error // the error from that matrix
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("eig: matrix %d: %v", e.Index, e.Err) }
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// BatchInto is Batch writing into dst (len(dst) == len(mats)), reusing the
+// slices of dst's Results: repeated batches of the same size allocate only
+// the per-goroutine workspaces.
+func BatchInto(dst []Result, mats [][]float64, n int, opt *Options, threads int) error {
+	if len(dst) != len(mats) {
+		return fmt.Errorf("eig: BatchInto: len(dst) = %d, len(mats) = %d", len(dst), len(mats))
+	}
+	if n < 0 {
+		return fmt.Errorf("%w: n = %d", ErrShape, n)
+	}
+	if _, _, _, err := opt.values(); err != nil {
+		return err
+	}
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = max(1, min(threads, len(mats)))
+	var (
+		mu     sync.Mutex
+		bad    = -1
+		badErr error
+	)
+	// Matrices are handed out one at a time from a shared counter: which
+	// goroutine decomposes a matrix does not affect its result.
+	var next atomic.Int64
+	work := func() {
+		w := NewWorkspace(n)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(mats) {
+				return
+			}
+			if err := w.Sym(&dst[i], mats[i], opt); err != nil {
+				r := &dst[i]
+				r.Values, r.Vectors, r.Sweeps, r.OffNorm = r.Values[:0], r.Vectors[:0], 0, 0
+				mu.Lock()
+				if bad < 0 || i < bad {
+					bad, badErr = i, err
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	if threads == 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		for range threads {
+			wg.Go(work)
+		}
+		wg.Wait()
+	}
+	if bad >= 0 {
+		return &BatchError{Index: bad, Err: badErr}
+	}
+	return nil
+}

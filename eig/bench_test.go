@@ -1,0 +1,46 @@
+package eig
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// randSym returns a random symmetric n×n matrix with entries uniform in
+// [-1, 1), from a fixed seed.
+func randSym(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	a := make([]float64, n*n)
+	for i := range n {
+		for j := i; j < n; j++ {
+			v := 2*r.Float64() - 1
+			a[i*n+j], a[j*n+i] = v, v
+		}
+	}
+	return a
+}
+
+func BenchmarkSym(b *testing.B) {
+	for _, n := range []int{13, 39, 100, 300} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			const k = 16
+			mats := make([][]float64, k)
+			for i := range mats {
+				mats[i] = randSym(n, uint64(i+1))
+			}
+			w := NewWorkspace(n)
+			var res Result
+			sweeps := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := w.Sym(&res, mats[i%k], nil); err != nil {
+					b.Fatal(err)
+				}
+				sweeps += res.Sweeps
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "us/matrix")
+			b.ReportMetric(float64(sweeps)/float64(b.N), "sweeps")
+		})
+	}
+}

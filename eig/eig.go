@@ -1,0 +1,451 @@
+// Package eig computes eigenvalues and eigenvectors of real symmetric
+// matrices by the cyclic Jacobi method with Rutishauser's threshold
+// strategy: the decomposition H = Q Λ Qᵀ behind every HI-FM path
+// (HIFM-MATH §2, Eq. 14; §3 Eq. 22; §4 null spaces, λ_i < τ·λ_max).
+//
+// Jacobi is used instead of tridiagonal QR because it computes the
+// eigenvalues of graded matrices (A = D H D, H well conditioned) to high
+// relative accuracy (Demmel & Veselić 1992), so the smallest non-zero
+// eigenvalue λ_min that sets the interpolant rate (Eq. 20) is reliable even
+// when the spectrum spans many orders of magnitude.
+//
+// Matrices are row-major []float64 of length n·n. Results are deterministic:
+// the same input gives the same bits for any GOMAXPROCS and thread count.
+package eig
+
+import (
+	"errors"
+
+	"fmt"
+	"github.com/hifm-go/hifm/tensor/kernels"
+	"math"
+	"slices"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	// DefaultTol is the relative off-diagonal threshold: a_pq is treated as
+	// zero once |a_pq| ≤ Tol·sqrt(|a_pp|·|a_qq|) (Demmel–Veselić stopping
+	// criterion, which preserves high relative accuracy).
+	DefaultTol = 0x1p-52
+	// DefaultMaxSweeps bounds the number of cyclic sweeps. Random matrices
+	// up to n = 300 need about 10; quadratic convergence makes 60 generous.
+	DefaultMaxSweeps = 60
+	// DefaultSymTol is the accepted asymmetry: |a_ij − a_ji| ≤
+	// SymTol·max|a|. Roundoff-level asymmetry (autodiff Hessians, float32
+	// input) passes; a genuinely non-symmetric matrix is rejected.
+	DefaultSymTol = 1e-10
+)
+
+// Options control Sym. The zero value (or a nil *Options) uses the defaults.
+type Options struct {
+	// Tol is the relative off-diagonal threshold (DefaultTol if 0).
+	Tol float64
+	// MaxSweeps bounds the number of sweeps (DefaultMaxSweeps if 0).
+	MaxSweeps int
+	// SymTol is the accepted asymmetry relative to max|a_ij|
+	// (DefaultSymTol if 0; negative disables the check). The solver works
+	// on the symmetric part (A + Aᵀ)/2.
+	SymTol float64
+}
+
+func (o *Options) values() (tol float64, maxSweeps int, symTol float64, err error) {
+	tol, maxSweeps, symTol = DefaultTol, DefaultMaxSweeps, DefaultSymTol
+	if o == nil {
+		return
+	}
+	if o.Tol != 0 {
+		tol = o.Tol
+	}
+	if o.MaxSweeps != 0 {
+		maxSweeps = o.MaxSweeps
+	}
+	if o.SymTol != 0 {
+		symTol = o.SymTol
+	}
+	switch {
+	case !(tol > 0 && tol < 1):
+		err = fmt.Errorf("%w: Tol = %g, want 0 < Tol < 1", ErrOption, tol)
+	case maxSweeps < 0:
+		err = fmt.Errorf("%w: MaxSweeps = %d, want ≥ 0", ErrOption, maxSweeps)
+	case math.IsNaN(symTol):
+		err = fmt.Errorf("%w: SymTol is NaN", ErrOption)
+	}
+	return
+}
+
+// Result is an eigendecomposition A = V diag(Values) Vᵀ.
+type Result struct {
+	// Values are the eigenvalues in ascending order.
+	Values []float64
+	// Vectors is the row-major n×n matrix V whose column j is the unit
+	// eigenvector of Values[j]. Sign convention: the component of largest
+	// magnitude is positive (the first such index on ties).
+	Vectors []float64
+	// Sweeps is the number of sweeps that performed rotations.
+	Sweeps int
+	// OffNorm is the Frobenius norm of the off-diagonal part left at
+	// termination, sqrt(Σ_{i≠j} a_ij²).
+	OffNorm float64
+}
+
+// Vector returns a copy of eigenvector j (column j of Vectors).
+func (r *Result) Vector(j int) []float64 {
+	n := len(r.Values)
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = r.Vectors[i*n+j]
+	}
+	return v
+}
+
+// Input and convergence errors. Errors returned by Sym wrap one of these
+// (test with errors.Is) or are a *ConvergenceError.
+var (
+	ErrShape        = errors.New("eig: matrix is not n×n")
+	ErrNotFinite    = errors.New("eig: matrix has a NaN or Inf entry")
+	ErrNotSymmetric = errors.New("eig: matrix is not symmetric")
+	ErrOption       = errors.New("eig: bad option")
+)
+
+// ConvergenceError reports that the sweep limit was reached.
+type ConvergenceError struct {
+	Sweeps  int     // sweeps performed
+	OffNorm float64 // off-diagonal Frobenius norm reached
+	Norm    float64 // Frobenius norm of A, for scale
+}
+
+func (e *ConvergenceError) Error() string {
+	return fmt.Sprintf("eig: no convergence after %d sweeps: off-diagonal norm %.3g (%.3g relative to ‖A‖_F = %.3g)",
+		e.Sweeps, e.OffNorm, e.OffNorm/e.Norm, e.Norm)
+}
+
+// Sym returns the eigendecomposition of the symmetric n×n matrix a
+// (row-major, not modified). See Workspace.Sym.
+func Sym(a []float64, n int, opt *Options) (*Result, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%w: n = %d", ErrShape, n)
+	}
+	if len(a) != n*n {
+		return nil, fmt.Errorf("%w: len(a) = %d, want n·n = %d·%d = %d", ErrShape, len(a), n, n, n*n)
+	}
+	r := new(Result)
+	if err := NewWorkspace(n).Sym(r, a, opt); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Workspace holds the scratch memory for n×n decompositions, so repeated
+// calls allocate nothing. A Workspace is not safe for concurrent use.
+type Workspace struct {
+	n    int
+	a    []float64 // working copy of A (full symmetric storage, diagonal kept in d)
+	vt   []float64 // Vᵀ: row i is eigenvector i, so rotations touch contiguous rows
+	d    []float64 // diagonal of A
+	perm []int
+}
+
+// NewWorkspace returns a workspace for n×n matrices.
+func NewWorkspace(n int) *Workspace {
+	n = max(n, 0)
+	// A and Vᵀ share one allocation, Vᵀ starting 2 KiB past a multiple of
+	// 4 KiB from A: row p of both is touched in the same loop, and equal
+	// addresses modulo 4 KiB make the CPU stall loads on unrelated stores
+	// (4K aliasing; it doubled the time per rotation at n = 39).
+	off := n * n
+	off += (256 - off%512 + 512) % 512
+	buf := make([]float64, off+n*n)
+	return &Workspace{
+		n:    n,
+		a:    buf[: n*n : n*n],
+		vt:   buf[off : off+n*n : off+n*n],
+		d:    make([]float64, n),
+		perm: make([]int, n),
+	}
+}
+
+// N is the matrix order the workspace was made for.
+func (w *Workspace) N() int { return w.n }
+
+// Sym decomposes the n×n symmetric matrix a (n = w.N()) into dst, reusing
+// dst's slices when they are large enough. a is not modified.
+//
+// Cyclic Jacobi (row-cyclic order) with Rutishauser's thresholds: during
+// the first three sweeps only elements above 0.2·Σ|a_pq|/n² are rotated;
+// at any time an element with |a_pq| ≤ Tol·sqrt(|a_pp a_qq|) is set to
+// zero without a rotation. Converged when every off-diagonal element
+// satisfies that bound.
+func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
+	n := w.n
+	if len(a) != n*n {
+		return fmt.Errorf("%w: len(a) = %d, want n·n = %d·%d = %d", ErrShape, len(a), n, n, n*n)
+	}
+	tol, maxSweeps, symTol, err := opt.values()
+	if err != nil {
+		return err
+	}
+	scale, err := w.load(a, symTol)
+	if err != nil {
+		return err
+	}
+	sweeps, off, ok := w.jacobi(tol, maxSweeps)
+	off = math.Ldexp(off, scale)
+	if !ok {
+		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.a, w.d, n), scale)}
+	}
+	w.store(dst, scale)
+	dst.Sweeps, dst.OffNorm = sweeps, off
+	return nil
+}
+
+// load validates a and copies its symmetric part into w.a and w.d. When
+// max|a_ij| is outside [2^-100, 2^100] the copy is scaled by a power of two
+// (exact) so that max|a_ij| ∈ [1, 2): squares and products in the
+// rotation formulas then neither overflow nor underflow. It returns the
+// exponent of the scale: A = 2^scale · w.A.
+func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
+	n := w.n
+	amax := 0.0
+	for i, v := range a {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%w: a[%d,%d] = %v", ErrNotFinite, i/n, i%n, v)
+		}
+		amax = max(amax, math.Abs(v))
+	}
+	if symTol >= 0 {
+		worst, wi, wj := 0.0, 0, 0
+		for i := range n {
+			for j := i + 1; j < n; j++ {
+				if d := math.Abs(a[i*n+j] - a[j*n+i]); d > worst {
+					worst, wi, wj = d, i, j
+				}
+			}
+		}
+		if worst > symTol*amax {
+			return 0, fmt.Errorf("%w: |a[%d,%d] − a[%d,%d]| = %.3g exceeds SymTol·max|a| = %.3g·%.3g",
+				ErrNotSymmetric, wi, wj, wj, wi, worst, symTol, amax)
+		}
+	}
+	if amax > 0 && (amax > 0x1p100 || amax < 0x1p-100) {
+		_, scale = math.Frexp(amax) // amax = f·2^e, f ∈ [0.5, 1)
+		scale--
+	}
+	wa := w.a
+	for i := range n {
+		w.d[i] = math.Ldexp(a[i*n+i], -scale)
+		wa[i*n+i] = 0
+		for j := i + 1; j < n; j++ {
+			x, y := a[i*n+j], a[j*n+i]
+			v := math.Ldexp(x+0.5*(y-x), -scale)
+			wa[i*n+j], wa[j*n+i] = v, v
+		}
+	}
+	clear(w.vt)
+	for i := range n {
+		w.vt[i*n+i] = 1
+	}
+	return scale, nil
+}
+
+// absFloor: off-diagonal elements below it (in the working matrix, where
+// max|a| ∈ [2^-100, 2^100]) are treated as zero. It keeps every square in
+// the rotation formulas a normal number and lets matrices with exactly
+// zero diagonal blocks terminate; an eigenvalue moves by at most
+// 2^-400·max|a| ≈ 4e-121·max|a|.
+const absFloor = 0x1p-500
+
+// negligible reports whether a_pq (absolute value x) may be treated as
+// zero: |a_pq| ≤ Tol·sqrt(|a_pp a_qq|) (Demmel–Veselić), compared in
+// squares, which cannot overflow in the scaled matrix.
+func negligible(x, tol2, dp, dq float64) bool {
+	return x <= absFloor || x*x <= tol2*math.Abs(dp*dq)
+}
+
+// rotation returns the Jacobi rotation that annihilates a_pq:
+// τ = a_qq − a_pp, ρ = sqrt(τ² + 4a_pq²), cos 2φ = |τ|/ρ, and
+//
+//	c = sqrt((ρ+|τ|)/(2ρ)),  s = sgn(τ)·a_pq/sqrt(ρ(ρ+|τ|)/2),
+//	h = t·a_pq with t = s/c = 2·sgn(τ)·a_pq/(|τ|+ρ)
+//
+// (the same t = sgn θ/(|θ|+sqrt(θ²+1)), θ = τ/(2a_pq), as Rutishauser's,
+// written with one fewer division on the critical path). The new diagonal
+// is a_pp − h, a_qq + h.
+func rotation(apq, dp, dq float64) (c, s, h float64) {
+	tau := dq - dp
+	at := math.Abs(tau)
+	rho := math.Sqrt(tau*tau + 4*apq*apq)
+	sum := rho + at
+	r := math.Sqrt(0.5 * rho * sum)
+	c = r / rho
+	sa := apq
+	if tau < 0 {
+		sa = -apq
+	}
+	s = sa / r
+	h = 2 * sa * apq / sum
+	return
+}
+
+// jacobi runs the sweeps on w.a, w.d, w.vt. It returns the number of sweeps
+// that rotated, the final off-diagonal norm (scaled) and whether it
+// converged.
+//
+// Within a row p, the parameters of the next rotation (p, q') are computed
+// before the current rotation (p, q) is applied, from the two entries it
+// changes (a_pq' ← c·a_pq' − s·a_qq'): the division/square-root chain then
+// overlaps the vector work instead of waiting for it.
+func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64, ok bool) {
+	n := w.n
+	a, d := w.a, w.d
+	tol2 := tol * tol
+	for sweep := 1; ; sweep++ {
+		// Convergence test and the sums for the threshold.
+		converged := true
+		sabs, off2 := 0.0, 0.0
+		for p := range n {
+			row := a[p*n : p*n+n]
+			dp := d[p]
+			for q := p + 1; q < n; q++ {
+				x := math.Abs(row[q])
+				sabs += x
+				off2 += x * x
+				if converged && !negligible(x, tol2, dp, d[q]) {
+					converged = false
+				}
+			}
+		}
+		off = math.Sqrt(2 * off2)
+		if converged {
+			return sweeps, off, true
+		}
+		if sweeps >= maxSweeps {
+			return sweeps, off, false
+		}
+		sweeps++
+		// Rutishauser: the first three sweeps rotate only large elements.
+		thresh := absFloor
+		if sweep <= 3 {
+			thresh = max(thresh, 0.2*sabs/float64(n*n))
+		}
+		for p := 0; p < n-1; p++ {
+			rowp := a[p*n : p*n+n]
+			// First rotation of this row.
+			q := p + 1
+			for ; q < n; q++ {
+				x := math.Abs(rowp[q])
+				if x > thresh && !negligible(x, tol2, d[p], d[q]) {
+					break
+				}
+			}
+			if q == n {
+				continue
+			}
+			c, s, h := rotation(rowp[q], d[p], d[q])
+			for q < n {
+				d[p] -= h
+				d[q] += h
+				// Look ahead for the next rotation in this row.
+				rowq := a[q*n : q*n+n]
+				q2 := q + 1
+				var c2, s2, h2 float64
+				for ; q2 < n; q2++ {
+					apq := c*rowp[q2] - s*rowq[q2]
+					x := math.Abs(apq)
+					if x > thresh && !negligible(x, tol2, d[p], d[q2]) {
+						c2, s2, h2 = rotation(apq, d[p], d[q2])
+						break
+					}
+				}
+				rotate(a, w.vt, n, p, q, c, s)
+				rowp[q] = 0
+				rowp[p] = 0
+				rowq[q] = 0
+				rowq[p] = 0
+				q, c, s, h = q2, c2, s2, h2
+			}
+			// Deferred mirror of row p into column p (see rotate).
+			col := a[p:]
+			for k, v := range rowp {
+				col[k*n] = v
+			}
+		}
+	}
+}
+
+// frob returns the Frobenius norm of the (scaled) matrix held in a (off
+// diagonal) and d (diagonal).
+func frob(a, d []float64, n int) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v * v
+	}
+	for _, v := range d {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+// store sorts the eigenpairs ascending (stable: equal values keep their
+// index order), applies the sign convention and writes dst.
+func (w *Workspace) store(dst *Result, scale int) {
+	n := w.n
+	dst.Values = grow(dst.Values, n)
+	dst.Vectors = grow(dst.Vectors, n*n)
+	perm := w.perm
+	for i := range perm {
+		perm[i] = i
+	}
+	d := w.d
+	slices.SortStableFunc(perm, func(i, j int) int {
+		switch {
+		case d[i] < d[j]:
+			return -1
+		case d[i] > d[j]:
+			return 1
+		}
+		return 0
+	})
+	for j, src := range perm {
+		dst.Values[j] = math.Ldexp(d[src], scale)
+		v := w.vt[src*n : src*n+n]
+		big, sign := 0.0, 1.0
+		for _, x := range v {
+			if ax := math.Abs(x); ax > big {
+				big = ax
+				sign = math.Copysign(1, x)
+			}
+		}
+		for i, x := range v {
+			dst.Vectors[i*n+j] = sign * x
+		}
+	}
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
+}
+
+// rotate applies the Jacobi rotation in the (p,q) plane, p < q, with the
+// Rot kernel on contiguous rows: rows p and q of A, rows p and q of Vᵀ,
+// then the new row q is mirrored into column q. Column p is not mirrored
+// here: while q runs over p+1..n-1 for a fixed p, the only other row that
+// reads its column-p entry is row q itself, where a_qp is the annihilated
+// element, so jacobi mirrors row p once per p. The diagonal and (p,q)
+// slots come out as garbage and are reset by the caller (the diagonal
+// lives in d).
+//
+//	a_pk, a_qk = c·a_pk − s·a_qk, s·a_pk + c·a_qk   (k ≠ p, q)
+//	v_kp, v_kq = c·v_kp − s·v_kq, s·v_kp + c·v_kq
+func rotate(a, vt []float64, n, p, q int, c, s float64) {
+	aq := a[q*n : q*n+n]
+	kernels.Rot(a[p*n:p*n+n], aq, c, s)
+	kernels.Rot(vt[p*n:p*n+n], vt[q*n:q*n+n], c, s)
+	col := a[q:]
+	for k, y := range aq {
+		col[k*n] = y
+	}
+}
