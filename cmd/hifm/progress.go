@@ -31,12 +31,13 @@ type progress struct {
 	interval time.Duration
 	now      func() time.Time // the clock; replaced in tests
 
-	mu      sync.Mutex
-	start   time.Time
-	last    time.Time // time of the last line written
-	written bool      // a line was written
-	width   int       // width of the last tty line, to blank leftovers
-	ended   bool
+	mu       sync.Mutex
+	start    time.Time
+	last     time.Time // time of the last line written
+	written  bool      // a line was written
+	lastStep int64     // step of the last line written
+	width    int       // width of the last tty line, to blank leftovers
+	ended    bool
 }
 
 // Throttling intervals of progress lines.
@@ -94,8 +95,21 @@ func (p *progress) finish(step int64, loss float64, samples int64) {
 	if p.ended {
 		return
 	}
-	p.emit(p.now(), step, loss, samples)
+	if !p.written || step != p.lastStep { // else update already wrote this step
+		p.emit(p.now(), step, loss, samples)
+	}
 	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+	p.ended = true
+}
+
+// abort ends an interrupted progress display: on a terminal it moves to a
+// new line so that the error message is not drawn over the status.
+func (p *progress) abort() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ended && p.tty && p.written {
 		fmt.Fprintln(p.w)
 	}
 	p.ended = true
@@ -103,7 +117,7 @@ func (p *progress) finish(step int64, loss float64, samples int64) {
 
 func (p *progress) emit(t time.Time, step int64, loss float64, samples int64) {
 	line := p.format(t.Sub(p.start), step, loss, samples)
-	p.last, p.written = t, true
+	p.last, p.written, p.lastStep = t, true, step
 	if !p.tty {
 		fmt.Fprintln(p.w, line)
 		return

@@ -65,6 +65,7 @@ func TestProgressFinalStepNotThrottled(t *testing.T) {
 	p.update(1, math.NaN(), -1)
 	*now = now.Add(time.Millisecond)
 	p.update(10, math.NaN(), -1) // the last step is written even within the interval
+	p.finish(10, math.NaN(), -1) // and not repeated by finish
 	if n := strings.Count(buf.String(), "\n"); n != 2 {
 		t.Errorf("got %d lines, want 2:\n%s", n, buf.String())
 	}
