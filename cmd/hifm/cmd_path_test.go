@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
@@ -188,5 +189,53 @@ func TestCrosscheckPathErrors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"crosscheck", "path", "-in", "x.npz"}, &stdout, &stderr); code != 2 {
 		t.Errorf("missing -out: exit %d, want 2", code)
+	}
+}
+
+// TestCrosscheckPathNumPyReference runs the CLI on the batches of
+// testdata/flow/crosscheck, written by make_reference.py, an independent
+// NumPy implementation of docs/CROSSCHECK.md (numpy.linalg.eigh, ½RᵀR).
+func TestCrosscheckPathNumPyReference(t *testing.T) {
+	dir := "../../testdata/flow/crosscheck"
+	cfgs, err := filepath.Glob(filepath.Join(dir, "*_cfg.json"))
+	if err != nil || len(cfgs) == 0 {
+		t.Fatalf("no reference cases in %s (%v)", dir, err)
+	}
+	for _, cfg := range cfgs {
+		name := strings.TrimSuffix(filepath.Base(cfg), "_cfg.json")
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.npz")
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"crosscheck", "path", "-config", cfg, "-in", filepath.Join(dir, name+"_in.npz"), "-out", out}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			got, err := npy.ReadNPZ(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := npy.ReadNPZ(filepath.Join(dir, name+"_expected.npz"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("arrays: got %d, want %d", len(got), len(want))
+			}
+			for k, w := range want {
+				g, ok := got[k]
+				if !ok {
+					t.Errorf("missing output %q", k)
+					continue
+				}
+				if d := cmp.Diff(w.Shape, g.Shape); d != "" {
+					t.Errorf("%s shape:\n%s", k, d)
+				}
+				// eigh and Jacobi agree to ~1e-14·λ_max on the eigenvalues;
+				// the draws are invariant to the eigenvector basis and
+				// amplify that by at most r·|log(1−s)| ≲ 1e3: 1e-9 relative.
+				if d := cmp.Diff(w.Data, g.Data, cmpopts.EquateApprox(1e-9, 1e-10)); d != "" {
+					t.Errorf("%s (-numpy +hifm):\n%s", k, d)
+				}
+			}
+		})
 	}
 }
