@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hifm-go/hifm/tensor/npy"
 )
@@ -114,5 +118,61 @@ func TestGenLJ13Errors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"gen-lj13", "-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "hifm gen-lj13 -n 10000") {
 		t.Errorf("-h: exit %d, help %q", code, stderr.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
+// running command and reads of the test; first is closed at the first write.
+type lockedBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	first chan struct{}
+	once  sync.Once
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.once.Do(func() { close(b.first) })
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Ctrl-C during generation: exit 1, a clear message, no output file.
+func TestGenLJ13Interrupt(t *testing.T) {
+	// Keep SIGINT caught for the whole test, so a signal arriving after the
+	// command restored default handling cannot kill the test binary.
+	guard := make(chan os.Signal, 1)
+	signal.Notify(guard, os.Interrupt)
+	defer signal.Stop(guard)
+
+	out := filepath.Join(t.TempDir(), "big.npy")
+	stderr := &lockedBuffer{first: make(chan struct{})}
+	var stdout bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run([]string{"gen-lj13", "-n", "200000", "-out", out}, &stdout, stderr) }()
+	select {
+	case <-stderr.first: // the first progress line: generation is running
+	case <-time.After(30 * time.Second):
+		t.Fatal("no progress within 30 s")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 1 || !strings.Contains(stderr.String(), "interrupted; nothing written") {
+			t.Errorf("exit %d, stderr %q", c, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("gen-lj13 still running 30 s after SIGINT")
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("interrupted run wrote its output")
 	}
 }

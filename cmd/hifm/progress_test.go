@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,6 +123,9 @@ func TestIsTerminal(t *testing.T) {
 }
 
 func TestWithInterrupt(t *testing.T) {
+	guard := make(chan os.Signal, 1) // keeps SIGINT from killing the test binary
+	signal.Notify(guard, os.Interrupt)
+	defer signal.Stop(guard)
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
