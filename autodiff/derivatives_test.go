@@ -22,8 +22,15 @@ func TestActivationDerivativeOrders(t *testing.T) {
 	const h = 1e-5
 	xs := []float64{-3, -1.2, -0.3, 0, 0.4, 1.1, 2.7}
 	eval := func(kind activation, k int, v float64) float64 {
-		var d [1]float64
-		actEval(kind, k, d[:], []float64{v}, nil)
+		var y, c, d [1]float64
+		actForward(kind, y[:], c[:], []float64{v})
+		if kind == actTanh || kind == actSigmoid {
+			c = y
+		}
+		if k == 0 {
+			return y[0]
+		}
+		actDeriv(kind, k, d[:], []float64{v}, c[:], []float64{1})
 		return d[0]
 	}
 	approx := cmpopts.EquateApprox(1e-6, 1e-6)

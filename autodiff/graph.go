@@ -68,6 +68,7 @@ type Node struct {
 	farg float64
 	flag [2]bool
 	idxs []int
+	aux  *Node // cached values an op keeps for its VJP (not differentiated)
 
 	// state of the current backward pass (valid when stamp == g.stamp)
 	depStamp  uint32 // depends on a wrt node

@@ -222,7 +222,11 @@ const (
 	actSiLU
 )
 
-var actNames = [...]string{"Tanh", "Sigmoid", "Softplus", "SiLU"}
+var (
+	actNames      = [...]string{"Tanh", "Sigmoid", "Softplus", "SiLU"}
+	actCacheNames = [...]string{"TanhCache", "SigmoidCache", "SoftplusCache", "SiLUCache"}
+	actDerivNames = [...]string{"TanhDeriv", "SigmoidDeriv", "SoftplusDeriv", "SiLUDeriv"}
+)
 
 // maxOrder bounds the derivative order of the activations (the polynomial
 // coefficients live in fixed arrays).
@@ -271,74 +275,94 @@ func derivPoly(tanh bool, k int) poly {
 // softplus is ln(1 + eˣ) computed without overflow.
 func softplus(v float64) float64 { return max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) }
 
-// sigmoid is 1/(1 + e⁻ˣ) computed without overflow.
+// sigmoid is 1/(1 + e⁻ˣ) computed without overflow: with e = e^−|x|, σ is
+// 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0, selected by the sign bit
+// without a branch (the signs of activations are unpredictable).
 func sigmoid(v float64) float64 {
 	e := math.Exp(-math.Abs(v))
 	r := 1 / (1 + e)
-	if v < 0 {
-		r = e * r
-	}
-	return r
+	mask := -(math.Float64bits(v) >> 63) // all ones when v < 0
+	return math.Float64frombits(math.Float64bits(r)&^mask | math.Float64bits(r*e)&mask)
 }
 
-// actEval writes dst[i] = f⁽ᵏ⁾(x[i]), times gy[i] when gy is not nil.
-func actEval(kind activation, k int, dst, x, gy []float64) {
-	var p, p1 poly
-	if k > 0 || kind == actSigmoid || kind == actTanh {
-		switch kind {
-		case actTanh:
-			p = derivPoly(true, k)
-		case actSigmoid:
-			p = derivPoly(false, k)
-		case actSoftplus:
-			p = derivPoly(false, k-1)
-		case actSiLU:
-			p = derivPoly(false, k)
-			p1 = derivPoly(false, k-1)
+// actForward writes y = f(x) and the cache c = tanh x (Tanh) or σ(x) (the
+// others), from which every derivative follows without another exp.
+func actForward(kind activation, y, c, x []float64) {
+	x, c = x[:len(y)], c[:len(y)]
+	switch kind {
+	case actTanh:
+		for i, v := range x {
+			y[i] = math.Tanh(v)
 		}
-	}
-	for i, v := range x {
-		var f float64
-		switch {
-		case kind == actTanh:
-			f = p.eval(math.Tanh(v))
-		case kind == actSigmoid:
-			f = p.eval(sigmoid(v))
-		case kind == actSoftplus && k == 0:
-			f = softplus(v)
-		case kind == actSoftplus:
-			f = p.eval(sigmoid(v))
-		case k == 0: // SiLU
-			f = v * sigmoid(v)
-		default: // SiLU: xσ⁽ᵏ⁾ + kσ⁽ᵏ⁻¹⁾
+	case actSigmoid:
+		for i, v := range x {
+			y[i] = sigmoid(v)
+		}
+	case actSoftplus: // e = e^−|x| gives both ln(1 + eˣ) and σ(x)
+		for i, v := range x {
+			e := math.Exp(-math.Abs(v))
+			r := 1 / (1 + e)
+			mask := -(math.Float64bits(v) >> 63)
+			c[i] = math.Float64frombits(math.Float64bits(r)&^mask | math.Float64bits(r*e)&mask)
+			y[i] = max(v, 0) + math.Log1p(e)
+		}
+	case actSiLU:
+		for i, v := range x {
 			s := sigmoid(v)
-			f = v*p.eval(s) + float64(k)*p1.eval(s)
+			c[i], y[i] = s, v*s
 		}
-		if gy != nil {
-			f *= gy[i]
-		}
-		dst[i] = f
 	}
 }
 
+// actDeriv writes dst[i] = gy[i]·f⁽ᵏ⁾(x[i]), k ≥ 1, from the cache c.
+func actDeriv(kind activation, k int, dst, x, c, gy []float64) {
+	x, c, gy = x[:len(dst)], c[:len(dst)], gy[:len(dst)]
+	switch kind {
+	case actTanh, actSigmoid:
+		p := derivPoly(kind == actTanh, k)
+		for i, s := range c {
+			dst[i] = gy[i] * p.eval(s)
+		}
+	case actSoftplus:
+		p := derivPoly(false, k-1)
+		for i, s := range c {
+			dst[i] = gy[i] * p.eval(s)
+		}
+	case actSiLU: // (xσ)⁽ᵏ⁾ = xσ⁽ᵏ⁾ + kσ⁽ᵏ⁻¹⁾
+		p, p1 := derivPoly(false, k), derivPoly(false, k-1)
+		fk := float64(k)
+		for i, s := range c {
+			dst[i] = gy[i] * (x[i]*p.eval(s) + fk*p1.eval(s))
+		}
+	}
+}
+
+// activate makes the node of an activation. Its aux node holds the cache
+// (the output itself for Tanh and Sigmoid), a constant for differentiation:
+// derivatives flow through x and the derivative order instead.
 func activate(kind activation, x *Node) *Node {
 	y := x.g.newNode(actNames[kind], x.val.Shape, actVJP, x)
 	y.iarg[0] = int(kind)
-	actEval(kind, 0, y.data(), x.data(), nil)
+	y.aux = y
+	if kind == actSoftplus || kind == actSiLU {
+		y.aux = x.g.newNode(actCacheNames[kind], x.val.Shape, nil)
+	}
+	actForward(kind, y.data(), y.aux.data(), x.data())
 	return y
 }
 
 func actVJP(n, gy *Node) {
 	if n.g.want(n.in[0]) {
-		n.g.acc(n.in[0], derivMul(gy, n.in[0], activation(n.iarg[0]), 1))
+		n.g.acc(n.in[0], derivMul(gy, n.in[0], n.aux, activation(n.iarg[0]), 1))
 	}
 }
 
-// derivMul is gy ⊙ f⁽ᵏ⁾(x) for the activation f.
-func derivMul(gy, x *Node, kind activation, k int) *Node {
-	y := x.g.newNode(actNames[kind]+"Deriv", x.val.Shape, derivMulVJP, gy, x)
+// derivMul is gy ⊙ f⁽ᵏ⁾(x) for the activation f, k ≥ 1, with the cache c.
+func derivMul(gy, x, c *Node, kind activation, k int) *Node {
+	y := x.g.newNode(actDerivNames[kind], x.val.Shape, derivMulVJP, gy, x)
 	y.iarg[0], y.iarg[1] = int(kind), k
-	actEval(kind, k, y.data(), x.data(), gy.data())
+	y.aux = c
+	actDeriv(kind, k, y.data(), x.data(), c.data(), gy.data())
 	return y
 }
 
@@ -346,10 +370,10 @@ func derivMulVJP(n, u *Node) {
 	gy, x := n.in[0], n.in[1]
 	kind, k := activation(n.iarg[0]), n.iarg[1]
 	if n.g.want(gy) {
-		n.g.acc(gy, derivMul(u, x, kind, k))
+		n.g.acc(gy, derivMul(u, x, n.aux, kind, k))
 	}
 	if n.g.want(x) {
-		n.g.acc(x, derivMul(Mul(u, gy), x, kind, k+1))
+		n.g.acc(x, derivMul(Mul(u, gy), x, n.aux, kind, k+1))
 	}
 }
 
