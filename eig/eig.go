@@ -387,7 +387,8 @@ func frob(a, d []float64, n int) float64 {
 }
 
 // store sorts the eigenpairs ascending (stable: equal values keep their
-// index order), applies the sign convention and writes dst.
+// index order), normalises the vectors, applies the sign convention and
+// writes dst.
 func (w *Workspace) store(dst *Result, scale int) {
 	n := w.n
 	dst.Values = grow(dst.Values, n)
@@ -416,8 +417,11 @@ func (w *Workspace) store(dst *Result, scale int) {
 				sign = math.Copysign(1, x)
 			}
 		}
+		// Renormalise: each rotation's c² + s² differs from 1 by roundoff,
+		// and this norm drift (√(rotations)·ε) dominated max|VᵀV − I|.
+		f := sign / math.Sqrt(kernels.Dot(v, v))
 		for i, x := range v {
-			dst.Vectors[i*n+j] = sign * x
+			dst.Vectors[i*n+j] = f * x
 		}
 	}
 }
