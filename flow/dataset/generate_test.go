@@ -208,3 +208,27 @@ func BenchmarkHMCTrajectory(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(c.leapfrog), "ns/grad")
 }
+
+// BenchmarkLJ13Grad compares the generator's specialised 3-D gradient with
+// the general energy.LJ13.ValueGrad it replaces in the HMC inner loop.
+func BenchmarkLJ13Grad(b *testing.B) {
+	e := SamplingLJ13()
+	tg := newTarget(e)
+	y := make([]float64, 39)
+	g := make([]float64, 39)
+	startConfig(y, 13, 3, 1, tensor.NewRNG(1))
+	b.Run("specialised", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			lj3ValueGrad(y, g, tg.p, tg.eps, tg.rm2, tg.osc)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/78, "ns/pair")
+	})
+	b.Run("energy.LJ13", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.ValueGrad(y, g)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/78, "ns/pair")
+	})
+}
