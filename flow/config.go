@@ -95,6 +95,10 @@ type Config struct {
 	// Delta is δ: the finite scheme samples s ∈ [0, 1−δ] so that m_i'(s)
 	// stays finite when r_i < 1 (§3 **[choice]**, default 1e-5).
 	Delta float64 `json:"delta"`
+	// Project matches only in the hyperbolic space, L = ||P_h(v_θ − u)||²
+	// with P_h = Q_h Q_hᵀ per sample (§4 "Projection", Table 2). A loss
+	// option: it does not change the path (crosscheck path ignores it).
+	Project bool `json:"project"`
 }
 
 // Default returns the default configuration (the defaults of the issue and
