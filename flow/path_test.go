@@ -556,3 +556,33 @@ func TestDrawAllocatesNothing(t *testing.T) {
 		t.Errorf("Draw allocates %v times", a)
 	}
 }
+
+// TestBlowUpNearOne: with α > 1 (r_min = 1/α < 1) the field m'(s) grows
+// like (1 − s)^{r−1} as s → 1 and is infinite at s = 1; α = 1 stays finite.
+// This is why the finite scheme samples s ∈ [0, 1−δ] (HIFM-MATH §3).
+func TestBlowUpNearOne(t *testing.T) {
+	for _, alpha := range []float64{1, 1.5} {
+		cfg := Default()
+		cfg.Alpha, cfg.Delta = alpha, 0
+		sp, _, y1, rng := buildCase(t, testCase{"blowup", cfg, []float64{1, 2, 3}}, 81)
+		p := NewHIFMPath(cfg)
+		y0 := randVec(rng, 3, 1)
+		ys, us := make([]float64, 3), make([]float64, 3)
+		var norms []float64
+		for _, s := range []float64{1 - 1e-2, 1 - 1e-4, 1 - 1e-6, 1} {
+			p.Draw(ys, us, y0, y1, s, sp)
+			norms = append(norms, norm(us))
+		}
+		if alpha == 1 {
+			// r_min = 1: m' → −m(0) along the softest direction, finite.
+			if math.IsInf(norms[3], 0) || math.IsNaN(norms[3]) || norms[2] > 10*norms[0] {
+				t.Errorf("α = 1: |u| = %v, want bounded", norms)
+			}
+		} else {
+			// r_min = 2/3: |u| ~ (1−s)^{−1/3}, ×100^{1/3} ≈ 4.6 per two decades, Inf at 1.
+			if !(norms[1] > 4*norms[0] && norms[2] > 4*norms[1] && math.IsInf(norms[3], 1)) {
+				t.Errorf("α = 1.5: |u| = %v, want growth ~(1−s)^(−1/3) and +Inf at s = 1", norms)
+			}
+		}
+	}
+}
