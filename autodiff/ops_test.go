@@ -125,6 +125,12 @@ func opCases() []opCase {
 			b[0], b[2] = a[0], a[2]
 			return [][]int{a, b, a}
 		}, f: func(x []*Node) *Node { return Square(Concat(1, x[0], x[1], x[2])) }},
+		{name: "Concat4", shapes: func(r *rand.Rand) [][]int {
+			a := dims(r, 2)
+			return [][]int{a, a, a, a}
+		}, f: func(x []*Node) *Node {
+			return Mul(Concat(0, x[0], x[1], x[2], x[3]), Concat(0, x[3], x[2], x[1], x[0]))
+		}},
 		{name: "Slice", shapes: func(r *rand.Rand) [][]int { s := dims(r, 3); s[1] = 4; return [][]int{s} },
 			f: func(x []*Node) *Node { return Square(Slice(x[0], 1, 1, 3)) }},
 		{name: "GatherRows", shapes: func(r *rand.Rand) [][]int { return [][]int{{4, 1 + r.IntN(3)}} },
