@@ -43,6 +43,23 @@ func convCheck(x, w *Node, stride, pad int) convGeom {
 	return loadGeom(&y)
 }
 
+// span returns the output columns [lo, hi) whose input column
+// ox·stride − pad + j lies inside [0, w).
+func (cg *convGeom) span(j int) (lo, hi int) {
+	s, off := cg.stride, j-cg.pad
+	lo = 0
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	hi = cg.wo
+	if last := cg.w - 1 - off; last < 0 {
+		hi = 0
+	} else {
+		hi = min(hi, last/s+1)
+	}
+	return lo, max(lo, hi)
+}
+
 // im2col writes the patches of one image x (c, h, w) as columns:
 // cols[(ci·kh+i)·kw+j, oy·wo+ox] = x[ci, oy·s−p+i, ox·s−p+j] (0 outside).
 func (cg *convGeom) im2col(cols, x []float64) {
@@ -50,6 +67,7 @@ func (cg *convGeom) im2col(cols, x []float64) {
 		for i := 0; i < cg.kh; i++ {
 			for j := 0; j < cg.kw; j++ {
 				row := cols[((ci*cg.kh+i)*cg.kw+j)*cg.p:][:cg.p]
+				lo, hi := cg.span(j)
 				for oy := 0; oy < cg.ho; oy++ {
 					iy := oy*cg.stride - cg.pad + i
 					r := row[oy*cg.wo : (oy+1)*cg.wo]
@@ -58,13 +76,14 @@ func (cg *convGeom) im2col(cols, x []float64) {
 						continue
 					}
 					src := x[(ci*cg.h+iy)*cg.w:][:cg.w]
-					for ox := range r {
-						ix := ox*cg.stride - cg.pad + j
-						if ix < 0 || ix >= cg.w {
-							r[ox] = 0
-						} else {
-							r[ox] = src[ix]
-						}
+					clear(r[:lo])
+					clear(r[hi:])
+					if cg.stride == 1 {
+						copy(r[lo:hi], src[lo-cg.pad+j:])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						r[ox] = src[ox*cg.stride-cg.pad+j]
 					}
 				}
 			}
@@ -78,16 +97,21 @@ func (cg *convGeom) col2im(x, cols []float64) {
 		for i := 0; i < cg.kh; i++ {
 			for j := 0; j < cg.kw; j++ {
 				row := cols[((ci*cg.kh+i)*cg.kw+j)*cg.p:][:cg.p]
+				lo, hi := cg.span(j)
 				for oy := 0; oy < cg.ho; oy++ {
 					iy := oy*cg.stride - cg.pad + i
 					if iy < 0 || iy >= cg.h {
 						continue
 					}
 					dst := x[(ci*cg.h+iy)*cg.w:][:cg.w]
-					for ox, v := range row[oy*cg.wo : (oy+1)*cg.wo] {
-						if ix := ox*cg.stride - cg.pad + j; ix >= 0 && ix < cg.w {
-							dst[ix] += v
-						}
+					r := row[oy*cg.wo : (oy+1)*cg.wo]
+					if cg.stride == 1 {
+						d := dst[lo-cg.pad+j : hi-cg.pad+j]
+						kernels.Add(d, d, r[lo:hi])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox*cg.stride-cg.pad+j] += r[ox]
 					}
 				}
 			}

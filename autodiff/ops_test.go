@@ -148,6 +148,9 @@ func opCases() []opCase {
 		{name: "Conv2dStride2", shapes: func(r *rand.Rand) [][]int {
 			return [][]int{{2, 2, 7, 6}, {2, 2, 3, 3}}
 		}, f: func(x []*Node) *Node { return Square(Conv2d(x[0], x[1], 2, 1)) }},
+		{name: "Conv2dStride3Pad2", shapes: func(r *rand.Rand) [][]int {
+			return [][]int{{1, 2, 5, 7}, {2, 2, 2, 3}}
+		}, f: func(x []*Node) *Node { return Square(Conv2d(x[0], x[1], 3, 2)) }},
 		{name: "AddChannel", shapes: func(r *rand.Rand) [][]int { return [][]int{{2, 3, 2, 2}, {3}} },
 			f: func(x []*Node) *Node { return Square(AddChannel(x[0], x[1])) }},
 		{name: "MulChannel", shapes: func(r *rand.Rand) [][]int { return [][]int{{2, 3, 2, 2}, {3}} },
