@@ -216,8 +216,8 @@ func (p HIFMPath) Draw(ys, us, y0, y1 []float64, s float64, sp *Spectrum) {
 	Q := sp.Q
 	clear(w)
 	for j := range n {
-		row := Q[j*n : (j+1)*n]
 		a := y0[j]
+		row := Q[j*n : (j+1)*n]
 		for k, q := range row {
 			w[k] += q * a
 		}
@@ -231,14 +231,30 @@ func (p HIFMPath) Draw(ys, us, y0, y1 []float64, s float64, sp *Spectrum) {
 	}
 	for j := range n {
 		row := Q[j*n : (j+1)*n]
-		var a, b float64
-		for k, q := range row {
-			a += q * z[k]
-			b += q * u[k]
-		}
+		a, b := dot2(row, z, u)
 		ys[j] = y1[j] + a
 		us[j] = b
 	}
+}
+
+// dot2 returns (q·z, q·u) with two accumulators each, to shorten the
+// floating-point add chains (pure Go: kernels would make the caller's stack
+// buffers escape).
+func dot2(q, z, u []float64) (float64, float64) {
+	z, u = z[:len(q)], u[:len(q)]
+	var a0, a1, b0, b1 float64
+	k := 0
+	for ; k+1 < len(q); k += 2 {
+		a0 += q[k] * z[k]
+		b0 += q[k] * u[k]
+		a1 += q[k+1] * z[k+1]
+		b1 += q[k+1] * u[k+1]
+	}
+	if k < len(q) {
+		a0 += q[k] * z[k]
+		b0 += q[k] * u[k]
+	}
+	return a0 + a1, b0 + b1
 }
 
 var scratchPool sync.Pool
