@@ -115,6 +115,12 @@ func explain(cfg flow.Config) (*explainState, error) {
 	flow.RemoveCOM(y0, dim)
 	st := &explainState{Config: cfg, Y1: y1, Y0: y0, RawEigen: sp.Raw, NullDim: sp.NNull,
 		Lambda: sp.Lambda, Kappa: sp.Kappa, R: sp.R, D: sp.D, VInf: sp.VInf, Checks: map[string]float64{}}
+	lmax := sp.Raw[n-1]
+	for _, l := range sp.Raw {
+		if l < cfg.NullTol*lmax {
+			st.RawNullDim++
+		}
+	}
 	path := flow.NewHIFMPath(cfg)
 	m, v := make([]float64, n), make([]float64, n)
 	for _, s := range []float64{0, 0.25, 0.5, 0.9, cfg.SMax()} {
@@ -177,10 +183,10 @@ func printExplain(w io.Writer, st *explainState) {
 	p("   y1 is a minimum (V = 0); H = ∇²V(y1) = ½ RᵀR   (§4.1)")
 	p("3. Jacobi eigendecomposition H = Q Λ Qᵀ, eigenvalues ascending   (§2):")
 	p("     %s", fmtVec(st.RawEigen, 12))
-	p("4. Null space: λ_i < τ·λ_max with τ = %g gives %d zero eigenvalues   (§4)", c.NullTol, st.NullDim)
+	p("4. Null space: λ_i < τ·λ_max with τ = %g gives %d zero eigenvalues   (§4)", c.NullTol, st.RawNullDim)
 	p("   (3 translations + 3 rotations of a rigid 3-D formation)")
 	if c.Hyperbolize {
-		p("   hyperbolize: every zero eigenvalue is replaced by λ_min, so no null space is left (§4)")
+		p("   hyperbolize: every zero eigenvalue is replaced by λ_min; null space left: %d   (§4)", st.NullDim)
 	} else {
 		p("   kept: null coordinates keep their base value and variance for all s   (§4)")
 	}
@@ -188,7 +194,7 @@ func printExplain(w io.Writer, st *explainState) {
 		p("   condition number: λ ← λ_min (λ/λ_min)^p with p = ln K/ln(λ_max/λ_min), K = %g (§4)", c.Condition)
 	}
 	p("5. Priority %q, α = %g, ε = %g, T = %g   (§3.1)", c.Priority, c.Alpha, c.Epsilon, c.Horizon)
-	p("   κ = %.6g   (ds/dt = κ(1 − s), s(t) = 1 − e^{−κt}                                  Eq. 21)", st.Kappa)
+	p("   κ = %.6g   (ds/dt = κ(1 − s), s(t) = 1 − e^{−κt}, Eq. 21)", st.Kappa)
 	p("   processed λ: %s", fmtVec(st.Lambda, 12))
 	p("   r_i = λ_i/κ: %s   (e^{−λ_i t(s)} = (1 − s)^{r_i})", fmtVec(st.R, 12))
 	p("6. Diffusion %q, σ = %g: d_i = %s", c.Stationary, c.Sigma, fmtVec(st.D, 12))

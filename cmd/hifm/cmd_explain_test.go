@@ -44,6 +44,9 @@ func TestExplainJSON(t *testing.T) {
 		if hyper {
 			wantNull = 0
 		}
+		if st.RawNullDim != 6 {
+			t.Errorf("%v: Hessian null dim %d, want 6", args, st.RawNullDim)
+		}
 		if st.NullDim != wantNull {
 			t.Errorf("%v: null dim %d, want %d", args, st.NullDim, wantNull)
 		}
