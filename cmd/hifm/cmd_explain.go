@@ -24,18 +24,19 @@ examples:
 
 // explainState collects every number printed, for --json and the tests.
 type explainState struct {
-	Config   flow.Config        `json:"config"`
-	Y1       []float64          `json:"y1"`
-	Y0       []float64          `json:"y0"`
-	RawEigen []float64          `json:"hessian_eigenvalues"`
-	NullDim  int                `json:"null_dim"`
-	Lambda   []float64          `json:"processed_eigenvalues"`
-	Kappa    float64            `json:"kappa"`
-	R        []float64          `json:"r"`
-	D        []float64          `json:"d"`
-	VInf     []float64          `json:"v_inf"`
-	Steps    []explainAtS       `json:"steps"`
-	Checks   map[string]float64 `json:"checks"`
+	Config     flow.Config        `json:"config"`
+	Y1         []float64          `json:"y1"`
+	Y0         []float64          `json:"y0"`
+	RawEigen   []float64          `json:"hessian_eigenvalues"`
+	RawNullDim int                `json:"hessian_null_dim"`
+	NullDim    int                `json:"null_dim"`
+	Lambda     []float64          `json:"processed_eigenvalues"`
+	Kappa      float64            `json:"kappa"`
+	R          []float64          `json:"r"`
+	D          []float64          `json:"d"`
+	VInf       []float64          `json:"v_inf"`
+	Steps      []explainAtS       `json:"steps"`
+	Checks     map[string]float64 `json:"checks"`
 }
 
 type explainAtS struct {
