@@ -26,9 +26,10 @@ const (
 	gemmTM = 512
 	gemmTN = 256 // multiple of gemmNR
 
-	// Problems with m*n*k at most gemmSmall skip packing and run on the
-	// level-1 kernels; below gemmParallel they run on the calling goroutine.
-	gemmSmall    = 24 * 24 * 24
+	// Products with m*n*k below gemmTiny run as a plain triple loop (packing
+	// costs more than it saves below about 6×6×6, measured); below
+	// gemmParallel they run on the calling goroutine.
+	gemmTiny     = 6 * 6 * 6
 	gemmParallel = 128 * 128 * 128
 )
 
@@ -55,9 +56,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int,
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if m*n*k < gemmTiny {
+		gemmNaive(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	if m*n*k <= gemmSmall {
-		g.small()
+	if g.vector() {
 		return
 	}
 	g.blocked(impl.gemm)
@@ -124,52 +128,40 @@ type gemmArgs struct {
 	ldc            int
 }
 
-// small is the unpacked path for tiny products: rows of C are updated with
-// Axpy over rows of op(B), or filled with Dot against rows of B when B is
-// transposed (its columns are then contiguous).
-func (g *gemmArgs) small() {
-	scaleC(g.m, g.n, g.beta, g.c, g.ldc)
-	n, k := g.n, g.k
-	if g.n == 1 && !g.transB {
-		// A k×1 column: op(B)(p,0) = b[p*ldb]; contiguous when ldb == 1.
-		if g.ldb == 1 {
-			g.transB = true
-		}
-	}
+// vector handles the matrix-vector shapes on the level-1 kernels and
+// reports whether it did: m == 1 with op(B) row-major (C's row is a sum of
+// scaled rows of B, Axpy), and n == 1 with op(A) row-major and op(B)'s
+// column contiguous (each C value is one Dot). Packing would pad the unit
+// dimension to a full micro-kernel width and copy the matrix for no reuse.
+func (g *gemmArgs) vector() bool {
 	switch {
-	case !g.transB:
+	case g.m == 1 && !g.transB:
+		crow := g.c[:g.n]
+		scaleC(1, g.n, g.beta, crow, g.ldc)
+		for p := 0; p < g.k; p++ {
+			var av float64
+			if g.transA {
+				av = g.a[p*g.lda]
+			} else {
+				av = g.a[p]
+			}
+			impl.axpy(g.alpha*av, g.b[p*g.ldb:p*g.ldb+g.n], crow)
+		}
+		return true
+	case g.n == 1 && !g.transA && (g.transB || g.ldb == 1 || g.k == 1):
+		// op(B)(p,0) is b[p] in both layouts when contiguous.
+		bcol := g.b[:g.k]
 		for i := 0; i < g.m; i++ {
-			crow := g.c[i*g.ldc : i*g.ldc+n]
-			for p := 0; p < k; p++ {
-				var av float64
-				if g.transA {
-					av = g.a[p*g.lda+i]
-				} else {
-					av = g.a[i*g.lda+p]
-				}
-				impl.axpy(g.alpha*av, g.b[p*g.ldb:p*g.ldb+n], crow)
+			d := g.alpha * impl.dot(g.a[i*g.lda:i*g.lda+g.k], bcol)
+			if g.beta == 0 {
+				g.c[i*g.ldc] = d
+			} else {
+				g.c[i*g.ldc] = d + g.beta*g.c[i*g.ldc]
 			}
 		}
-	case !g.transA:
-		for i := 0; i < g.m; i++ {
-			arow := g.a[i*g.lda : i*g.lda+k]
-			crow := g.c[i*g.ldc : i*g.ldc+n]
-			for j := range crow {
-				crow[j] += g.alpha * impl.dot(arow, g.b[j*g.ldb:j*g.ldb+k])
-			}
-		}
-	default:
-		for i := 0; i < g.m; i++ {
-			crow := g.c[i*g.ldc : i*g.ldc+n]
-			for j := range crow {
-				var s float64
-				for p := 0; p < k; p++ {
-					s += g.a[p*g.lda+i] * g.b[j*g.ldb+p]
-				}
-				crow[j] += g.alpha * s
-			}
-		}
+		return true
 	}
+	return false
 }
 
 // gemmBuf holds one goroutine's packing buffers.
@@ -194,17 +186,28 @@ type gemmJob struct {
 var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 
 func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64)) {
+	tilesM, tm := tiling(g.m, gemmTM, gemmMR)
+	tilesN, tn := tiling(g.n, gemmTN, gemmNR)
+	helpers := 0
+	if g.m*g.n*g.k >= gemmParallel {
+		helpers = min(Threads(), tilesM*tilesN) - 1
+	}
+	if helpers <= 0 {
+		// Same tiles in the same order as the parallel path, on this
+		// goroutine, with a job that does not escape.
+		j := gemmJob{gemmArgs: *g, kern: kern, tilesM: tilesM, tilesN: tilesN, tm: tm, tn: tn}
+		buf := bufPool.Get().(*gemmBuf)
+		for t := 0; t < tilesM*tilesN; t++ {
+			j.tile(t, buf)
+		}
+		bufPool.Put(buf)
+		return
+	}
 	j := jobPool.Get().(*gemmJob)
 	j.gemmArgs = *g
 	j.kern = kern
-	j.tilesM, j.tm = tiling(g.m, gemmTM, gemmMR)
-	j.tilesN, j.tn = tiling(g.n, gemmTN, gemmNR)
+	j.tilesM, j.tm, j.tilesN, j.tn = tilesM, tm, tilesN, tn
 	j.next.Store(0)
-	tiles := j.tilesM * j.tilesN
-	helpers := 0
-	if g.m*g.n*g.k >= gemmParallel {
-		helpers = min(Threads(), tiles) - 1
-	}
 	for h := 0; h < helpers; h++ {
 		j.wg.Add(1)
 		if !submit(j) {
@@ -297,18 +300,24 @@ func (j *gemmJob) tile(t int, buf *gemmBuf) {
 func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 	a, lda := j.a, j.lda
 	if j.transA {
-		// opA(i,p) = a[p*lda+i]: walk each stored row once, contiguously.
+		// opA(i,p) = a[p*lda+i]: 8 stored rows at a time, as in packB.
 		full := mc - mc%gemmMR
-		for p := 0; p < kc; p++ {
-			row := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mc]
+		for pb := 0; pb < kc; pb += 8 {
+			pe := min(pb+8, kc)
 			for s := 0; s < full; s += gemmMR {
-				src := row[s : s+gemmMR : s+gemmMR]
-				dd := dst[s*kc+p*gemmMR : s*kc+p*gemmMR+gemmMR : s*kc+p*gemmMR+gemmMR]
-				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				d := dst[s*kc : s*kc+kc*gemmMR]
+				for p := pb; p < pe; p++ {
+					src := a[(pc+p)*lda+ic+s : (pc+p)*lda+ic+s+gemmMR : (pc+p)*lda+ic+s+gemmMR]
+					dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+					dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				}
 			}
-			if full < mc {
-				dd := dst[full*kc+p*gemmMR : full*kc+p*gemmMR+gemmMR]
-				copy(dd, row[full:])
+		}
+		if full < mc {
+			d := dst[full*kc : full*kc+kc*gemmMR]
+			for p := 0; p < kc; p++ {
+				dd := d[p*gemmMR : p*gemmMR+gemmMR]
+				copy(dd, a[(pc+p)*lda+ic+full:(pc+p)*lda+ic+mc])
 				clear(dd[mc-full:])
 			}
 		}
@@ -320,14 +329,16 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 		if mr == gemmMR {
 			base := (ic+s)*lda + pc
 			r0 := a[base : base+kc]
-			r1 := a[base+lda : base+lda+kc]
-			r2 := a[base+2*lda : base+2*lda+kc]
-			r3 := a[base+3*lda : base+3*lda+kc]
-			r4 := a[base+4*lda : base+4*lda+kc]
-			r5 := a[base+5*lda : base+5*lda+kc]
+			r1 := a[base+lda : base+lda+kc][:len(r0)]
+			r2 := a[base+2*lda : base+2*lda+kc][:len(r0)]
+			r3 := a[base+3*lda : base+3*lda+kc][:len(r0)]
+			r4 := a[base+4*lda : base+4*lda+kc][:len(r0)]
+			r5 := a[base+5*lda : base+5*lda+kc][:len(r0)]
+			d = d[:len(r0)*gemmMR]
 			for p := range r0 {
-				dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
-				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				q := p * gemmMR
+				d[q+5] = r5[p]
+				d[q], d[q+1], d[q+2], d[q+3], d[q+4] = r0[p], r1[p], r2[p], r3[p], r4[p]
 			}
 			continue
 		}
@@ -351,21 +362,29 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1 int) {
 	b, ldb := j.b, j.ldb
 	if !j.transB {
-		// opB(p,j) = b[p*ldb+j]: walk each row of B once, contiguously
-		// (a column-sliver walk would touch one cache line per 4 KiB page).
+		// opB(p,j) = b[p*ldb+j]: 8 rows of B at a time (contiguous reads,
+		// and 512-byte contiguous writes per sliver; a row at a time would
+		// write 32 streams 16 KiB apart, which alias in L1, and a sliver at
+		// a time would read one cache line per 4 KiB page).
 		w := j1 - j0
 		full := w &^ (gemmNR - 1)
-		for p := 0; p < kc; p++ {
-			row := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j1]
+		for pb := 0; pb < kc; pb += 8 {
+			pe := min(pb+8, kc)
 			for s := 0; s < full; s += gemmNR {
-				src := row[s : s+gemmNR : s+gemmNR]
-				dd := dst[s*kc+p*gemmNR : s*kc+p*gemmNR+gemmNR : s*kc+p*gemmNR+gemmNR]
-				dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
-				dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+				d := dst[s*kc : s*kc+kc*gemmNR]
+				for p := pb; p < pe; p++ {
+					src := b[(pc+p)*ldb+j0+s : (pc+p)*ldb+j0+s+gemmNR : (pc+p)*ldb+j0+s+gemmNR]
+					dd := d[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
+					dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
+					dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+				}
 			}
-			if full < w {
-				dd := dst[full*kc+p*gemmNR : full*kc+p*gemmNR+gemmNR]
-				copy(dd, row[full:])
+		}
+		if full < w {
+			d := dst[full*kc : full*kc+kc*gemmNR]
+			for p := 0; p < kc; p++ {
+				dd := d[p*gemmNR : p*gemmNR+gemmNR]
+				copy(dd, b[(pc+p)*ldb+j0+full:(pc+p)*ldb+j1])
 				clear(dd[w-full:])
 			}
 		}
