@@ -1,9 +1,9 @@
 // Package dataset provides the data hifm trains on: the LJ13 reference
 // configurations (loaded from .npy files, HIFM-MATH §4.2), an LJ13 generator
-// (parallel HMC on the law of the reference files, see SamplingLJ13, so hifm
-// runs with no downloaded data),
-// MNIST from the IDX files of the GoMNIST module, and the sample statistics
-// used to compare sets (mean energy, pair-distance histograms, total variation).
+// (parallel HMC on the law of the reference files, see SamplingLJ13, so that
+// hifm runs with no downloaded data), MNIST from the IDX files of the GoMNIST
+// module, and the sample statistics used to compare sets (mean energy,
+// pair-distance histograms, total variation).
 package dataset
 
 import "fmt"
