@@ -67,10 +67,10 @@ func TestLogOnePlus(t *testing.T) {
 	for i := -200000; i <= 200000; i++ {
 		v := float64(i) / 5000
 		var y, s [1]float64
-		softplusSigmoid(y[:], s[:], []float64{v})
+		actForward(actSoftplus, y[:], s[:], []float64{v})
 		want := max(v, 0) + math.Log1p(math.Exp(-math.Abs(v)))
-		if math.Abs(y[0]-want) > 4.5e-16*want {
-			t.Fatalf("softplus(%v) = %v, want %v", v, y[0], want)
+		if math.Abs(y[0]-want) > 4.5e-16*want || y[0] != softplus(v) {
+			t.Fatalf("softplus(%v) = %v (scalar %v), want %v", v, y[0], softplus(v), want)
 		}
 	}
 }

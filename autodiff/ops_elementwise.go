@@ -273,7 +273,16 @@ func derivPoly(tanh bool, k int) poly {
 }
 
 // softplus is ln(1 + eˣ) computed without overflow.
-func softplus(v float64) float64 { return max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) }
+func softplus(v float64) float64 {
+	e := math.Exp(-math.Abs(v))
+	w := 1 + e
+	return max(v, 0) + log1pFrom(e, w, 1/w)
+}
+
+// log1pFrom is ln(1 + e) for e ∈ [0, 1] given w = fl(1 + e) and r = 1/w:
+// ln w plus Goldberg's first-order correction (e − (w − 1))/w for the
+// rounding of 1 + e; a few ulps from math.Log1p and much faster.
+func log1pFrom(e, w, r float64) float64 { return logOnePlus(w) + (e-(w-1))*r }
 
 // sigmoid is 1/(1 + e⁻ˣ) computed without overflow: with e = e^−|x|, σ is
 // 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0, selected by the sign bit
@@ -301,10 +310,11 @@ func actForward(kind activation, y, c, x []float64) {
 	case actSoftplus: // e = e^−|x| gives both ln(1 + eˣ) and σ(x)
 		for i, v := range x {
 			e := math.Exp(-math.Abs(v))
-			r := 1 / (1 + e)
+			w := 1 + e
+			r := 1 / w
 			mask := -(math.Float64bits(v) >> 63)
 			c[i] = math.Float64frombits(math.Float64bits(r)&^mask | math.Float64bits(r*e)&mask)
-			y[i] = max(v, 0) + math.Log1p(e)
+			y[i] = max(v, 0) + log1pFrom(e, w, r)
 		}
 	case actSiLU:
 		for i, v := range x {
