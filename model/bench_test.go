@@ -61,3 +61,12 @@ func BenchmarkMLPStep(b *testing.B) {
 	net, _ := New(NetConfig{Kind: "mlp", Dim: 39, Hidden: 256, Layers: 3}, 1)
 	benchStep(b, net, 256)
 }
+
+// BenchmarkUNetStep: the default MNIST UNet (channels 32/64), batch 32.
+func BenchmarkUNetStep(b *testing.B) {
+	net, err := New(NetConfig{Kind: "unet"}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchStep(b, net, 32)
+}
