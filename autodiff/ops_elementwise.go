@@ -327,6 +327,25 @@ func actForward(kind activation, y, c, x []float64) {
 // actDeriv writes dst[i] = gy[i]·f⁽ᵏ⁾(x[i]), k ≥ 1, from the cache c.
 func actDeriv(kind activation, k int, dst, x, c, gy []float64) {
 	x, c, gy = x[:len(dst)], c[:len(dst)], gy[:len(dst)]
+	if k == 1 { // the first-order sweeps of training: closed forms
+		switch kind {
+		case actTanh:
+			for i, t := range c {
+				dst[i] = gy[i] * (1 - t*t)
+			}
+		case actSigmoid:
+			for i, s := range c {
+				dst[i] = gy[i] * (s - s*s)
+			}
+		case actSoftplus:
+			kernels.Mul(dst, gy, c)
+		case actSiLU:
+			for i, s := range c {
+				dst[i] = gy[i] * (x[i]*(s-s*s) + s)
+			}
+		}
+		return
+	}
 	switch kind {
 	case actTanh, actSigmoid:
 		p := derivPoly(kind == actTanh, k)

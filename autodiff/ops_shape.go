@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hifm-go/hifm/tensor"
+	"github.com/hifm-go/hifm/tensor/kernels"
 )
 
 // Reshape is a view of x with a new shape of the same size (one -1 is
@@ -214,10 +215,8 @@ func ScatterAddRows(x *Node, idx []int, rows int) *Node {
 	xd, yd := x.data(), y.data()
 	clear(yd)
 	for i, r := range idx {
-		d, s := yd[r*w:(r+1)*w], xd[i*w:(i+1)*w]
-		for j, v := range s {
-			d[j] += v
-		}
+		d := yd[r*w : (r+1)*w]
+		kernels.Add(d, d, xd[i*w:(i+1)*w])
 	}
 	return y
 }
