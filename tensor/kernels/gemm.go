@@ -171,7 +171,29 @@ type gemmBuf struct {
 	tmp [gemmMR * gemmNR]float64
 }
 
-var bufPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+// freeBufs and freeJobs are free lists that, unlike sync.Pool, survive
+// garbage collections: the 750 KiB buffers are not reallocated after every
+// GC in allocation-heavy callers.
+var (
+	freeBufs = make(chan *gemmBuf, 16)
+	freeJobs = make(chan *gemmJob, 16)
+)
+
+func getBuf() *gemmBuf {
+	select {
+	case b := <-freeBufs:
+		return b
+	default:
+		return new(gemmBuf)
+	}
+}
+
+func putBuf(b *gemmBuf) {
+	select {
+	case freeBufs <- b:
+	default:
+	}
+}
 
 // gemmJob is one blocked product shared by the caller and helper workers.
 type gemmJob struct {
@@ -182,8 +204,6 @@ type gemmJob struct {
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
-
-var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 
 func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64)) {
 	tilesM, tm := tiling(g.m, gemmTM, gemmMR)
@@ -196,14 +216,19 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, b
 		// Same tiles in the same order as the parallel path, on this
 		// goroutine, with a job that does not escape.
 		j := gemmJob{gemmArgs: *g, kern: kern, tilesM: tilesM, tilesN: tilesN, tm: tm, tn: tn}
-		buf := bufPool.Get().(*gemmBuf)
+		buf := getBuf()
 		for t := 0; t < tilesM*tilesN; t++ {
 			j.tile(t, buf)
 		}
-		bufPool.Put(buf)
+		putBuf(buf)
 		return
 	}
-	j := jobPool.Get().(*gemmJob)
+	var j *gemmJob
+	select {
+	case j = <-freeJobs:
+	default:
+		j = new(gemmJob)
+	}
 	j.gemmArgs = *g
 	j.kern = kern
 	j.tilesM, j.tm, j.tilesN, j.tn = tilesM, tm, tilesN, tn
@@ -215,13 +240,16 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, b
 			break
 		}
 	}
-	buf := bufPool.Get().(*gemmBuf)
+	buf := getBuf()
 	j.work(buf)
-	bufPool.Put(buf)
+	putBuf(buf)
 	j.wg.Wait()
 	j.gemmArgs = gemmArgs{} // drop references to the caller's slices
 	j.kern = nil
-	jobPool.Put(j)
+	select {
+	case freeJobs <- j:
+	default:
+	}
 }
 
 // tiling cuts length into the fewest pieces of at most maxLen, of equal

@@ -32,6 +32,11 @@ type gemmCase struct {
 }
 
 func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float64) *gemmCase {
+	return newGemmCasePad(rng, transA, transB, m, n, k, alpha, beta, 2)
+}
+
+// newGemmCasePad is newGemmCase with pad padding columns per row.
+func newGemmCasePad(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float64, pad int) *gemmCase {
 	g := &gemmCase{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta}
 	ar, ac := m, k
 	if transA {
@@ -41,7 +46,7 @@ func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta f
 	if transB {
 		br, bc = n, k
 	}
-	g.lda, g.ldb, g.ldc = ac+2, bc+2, n+2
+	g.lda, g.ldb, g.ldc = ac+pad, bc+pad, n+pad
 	// mat makes rows×cols random values at stride ld, padding = guardNaN;
 	// poison fills the cells with NaN instead (C when beta == 0).
 	mat := func(rows, cols, ld int, poison bool) *guarded {
@@ -189,6 +194,25 @@ func TestGemmAgainstNaive(t *testing.T) {
 					c := g.c.clone()
 					withSet(set, func() { g.run(c) })
 					g.check(t, name, c, want, mag)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmTightStrides covers unpadded storage, where the matrix-vector
+// shapes take the level-1 paths (n == 1 with ldb == 1), and tiny shapes.
+func TestGemmTightStrides(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, sh := range []shape{{17, 1, 9}, {1, 17, 9}, {40, 1, 300}, {1, 40, 300}, {1, 1, 5}, {2, 3, 4}, {5, 5, 8}, {9, 8, 7}} {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, beta := range []float64{0, -2} {
+				g := newGemmCasePad(rng, tr[0], tr[1], sh.m, sh.n, sh.k, 0.5, beta, 0)
+				want, mag := g.reference()
+				for _, set := range sets() {
+					c := g.c.clone()
+					withSet(set, func() { g.run(c) })
+					g.check(t, fmt.Sprintf("%s tight %v %v β=%v", set.name, sh, tr, beta), c, want, mag)
 				}
 			}
 		}
