@@ -232,13 +232,22 @@ func rmsNorm(ss float64, n int) float64 {
 }
 
 // checkFinite returns ErrNonFinite (wrapped with t and the component) if d
-// holds NaN or ±Inf. One branch-free pass: v*0 is NaN exactly for NaN/Inf.
+// holds NaN or ±Inf. v*0 is NaN exactly for NaN/Inf; four independent sums
+// keep the scan off the add latency chain.
 func checkFinite(t float64, d []float64) error {
-	var acc float64
-	for _, v := range d {
-		acc += v * 0
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		q := d[i : i+4 : i+4]
+		a0 += q[0] * 0
+		a1 += q[1] * 0
+		a2 += q[2] * 0
+		a3 += q[3] * 0
 	}
-	if acc == 0 {
+	for ; i < len(d); i++ {
+		a0 += d[i] * 0
+	}
+	if (a0+a1)+(a2+a3) == 0 {
 		return nil
 	}
 	for i, v := range d {

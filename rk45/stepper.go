@@ -415,7 +415,12 @@ func (s *Stepper) errorNorm(h float64) float64 {
 		return rmsNorm(sumSq8(x), n)
 	}
 	for i := range x {
-		sc := atol[i] + float64(math.Max(math.Abs(y[i]), math.Abs(yn[i]))*rtol)
+		// np.maximum of finite values (f outputs are checked, so y is).
+		m := math.Abs(y[i])
+		if a := math.Abs(yn[i]); a > m {
+			m = a
+		}
+		sc := atol[i] + float64(m*rtol)
 		// e1 = 0 is skipped (an exact zero term).
 		e := float64(k0[i]*e0) + float64(k2[i]*e2)
 		e += float64(k3[i] * e3)
