@@ -44,3 +44,29 @@ func BenchmarkSym(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatch: 10 000 random 39×39 matrices (the LJ13 Hessian size) on
+// 1 and 2 goroutines; compare us/matrix between the two for the speed-up.
+func BenchmarkBatch(b *testing.B) {
+	const n, count = 39, 10000
+	mats := make([][]float64, count)
+	for i := range mats {
+		mats[i] = randSym(n, uint64(i+1))
+	}
+	dst := make([]Result, count)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("n=%d/count=%d/threads=%d", n, count, threads), func(b *testing.B) {
+			if err := BatchInto(dst, mats, n, nil, threads); err != nil { // warm-up: results allocated
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := BatchInto(dst, mats, n, nil, threads); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*count), "us/matrix")
+		})
+	}
+}

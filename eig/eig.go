@@ -139,9 +139,11 @@ func Sym(a []float64, n int, opt *Options) (*Result, error) {
 // Workspace holds the scratch memory for n×n decompositions, so repeated
 // calls allocate nothing. A Workspace is not safe for concurrent use.
 type Workspace struct {
-	n    int
-	a    []float64 // working copy of A (full symmetric storage, diagonal kept in d)
-	vt   []float64 // Vᵀ: row i is eigenvector i, so rotations touch contiguous rows
+	n int
+	// w is n×2n: row i is [row i of A | row i of Vᵀ], so one kernels.Rot
+	// call rotates a row of the working copy of A (full symmetric storage,
+	// diagonal kept in d) together with the matching eigenvector row.
+	w    []float64
 	d    []float64 // diagonal of A
 	perm []int
 }
@@ -149,17 +151,9 @@ type Workspace struct {
 // NewWorkspace returns a workspace for n×n matrices.
 func NewWorkspace(n int) *Workspace {
 	n = max(n, 0)
-	// A and Vᵀ share one allocation, Vᵀ starting 2 KiB past a multiple of
-	// 4 KiB from A: row p of both is touched in the same loop, and equal
-	// addresses modulo 4 KiB make the CPU stall loads on unrelated stores
-	// (4K aliasing; it doubled the time per rotation at n = 39).
-	off := n * n
-	off += (256 - off%512 + 512) % 512
-	buf := make([]float64, off+n*n)
 	return &Workspace{
 		n:    n,
-		a:    buf[: n*n : n*n],
-		vt:   buf[off : off+n*n : off+n*n],
+		w:    make([]float64, 2*n*n),
 		d:    make([]float64, n),
 		perm: make([]int, n),
 	}
@@ -195,14 +189,15 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 	sweeps, off, ok := w.jacobi(tol, maxSweeps)
 	off = math.Ldexp(off, scale)
 	if !ok {
-		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.a, w.d, n), scale)}
+		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n), scale)}
 	}
 	w.store(dst, scale)
 	dst.Sweeps, dst.OffNorm = sweeps, off
 	return nil
 }
 
-// load validates a and copies its symmetric part into w.a and w.d. When
+// load validates a and copies its symmetric part into w.w and w.d, and
+// sets Vᵀ = I. When
 // max|a_ij| is outside [2^-100, 2^100] the copy is scaled by a power of two
 // (exact) so that max|a_ij| ∈ [1, 2): squares and products in the
 // rotation formulas then neither overflow nor underflow. It returns the
@@ -234,19 +229,16 @@ func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
 		_, scale = math.Frexp(amax) // amax = f·2^e, f ∈ [0.5, 1)
 		scale--
 	}
-	wa := w.a
+	wa, ld := w.w, 2*n
+	clear(wa)
 	for i := range n {
 		w.d[i] = math.Ldexp(a[i*n+i], -scale)
-		wa[i*n+i] = 0
 		for j := i + 1; j < n; j++ {
 			x, y := a[i*n+j], a[j*n+i]
 			v := math.Ldexp(x+0.5*(y-x), -scale)
-			wa[i*n+j], wa[j*n+i] = v, v
+			wa[i*ld+j], wa[j*ld+i] = v, v
 		}
-	}
-	clear(w.vt)
-	for i := range n {
-		w.vt[i*n+i] = 1
+		wa[i*ld+n+i] = 1
 	}
 	return scale, nil
 }
@@ -290,12 +282,14 @@ func rotation(apq, dp, dq float64) (c, s, h float64) {
 	return
 }
 
-// frob returns the Frobenius norm of the (scaled) matrix held in a (off
-// diagonal) and d (diagonal).
-func frob(a, d []float64, n int) float64 {
+// frob returns the Frobenius norm of the working matrix: off-diagonal
+// entries in the A half of w (n×2n), diagonal in d.
+func frob(w, d []float64, n int) float64 {
 	s := 0.0
-	for _, v := range a {
-		s += v * v
+	for i := range n {
+		for _, v := range w[2*i*n : 2*i*n+n] {
+			s += v * v
+		}
 	}
 	for _, v := range d {
 		s += v * v
@@ -326,7 +320,7 @@ func (w *Workspace) store(dst *Result, scale int) {
 	})
 	for j, src := range perm {
 		dst.Values[j] = math.Ldexp(d[src], scale)
-		v := w.vt[src*n : src*n+n]
+		v := w.w[src*2*n+n : src*2*n+2*n]
 		big, sign := 0.0, 1.0
 		for _, x := range v {
 			if ax := math.Abs(x); ax > big {
@@ -350,16 +344,16 @@ func grow(s []float64, n int) []float64 {
 	return make([]float64, n)
 }
 
-// jacobi runs the sweeps on w.a (full symmetric storage, diagonal slots
-// kept 0), w.d (the diagonal) and w.vt (Vᵀ). It returns the number of
+// jacobi runs the sweeps on w.w (A with diagonal slots kept 0, and Vᵀ)
+// and w.d (the diagonal of A). It returns the number of
 // sweeps that rotated, the final off-diagonal norm (in working units) and
 // whether it converged.
 //
 // Ordering: rows are taken in pairs P = {p1, p2 = p1+1}; a sweep rotates
 // (p1, p2), then (p1, q) and (p2, q) for q = p2+1 … n−1, then the next
 // pair: every off-diagonal pair once per sweep, a block variant of the
-// row-cyclic order. Each rotation updates two contiguous rows of A and two
-// of Vᵀ with kernels.Rot; A's columns are kept in step by copying rows
+// row-cyclic order. Each rotation updates two contiguous rows of [A | Vᵀ]
+// with one kernels.Rot call; A's columns are kept in step by copying rows
 // into columns ("mirroring", strided scalar stores), and the ordering
 // exists to do little of that:
 //   - the hot rows p1, p2 are authoritative during their block and are
@@ -376,14 +370,14 @@ func grow(s []float64, n int) []float64 {
 // square-root chain overlaps the vector work instead of waiting for it.
 func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64, ok bool) {
 	n := w.n
-	a, d, vt := w.a, w.d, w.vt
+	a, d, ld := w.w, w.d, 2*n
 	tol2 := tol * tol
 	for sweep := 1; ; sweep++ {
 		// Convergence test and the sums for the threshold.
 		converged := true
 		sabs, off2 := 0.0, 0.0
 		for p := range n {
-			row := a[p*n : p*n+n]
+			row := a[p*ld : p*ld+n]
 			dp := d[p]
 			for q := p + 1; q < n; q++ {
 				x := math.Abs(row[q])
@@ -410,10 +404,8 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 		}
 		for p1 := 0; p1 < n-1; p1 += 2 {
 			p2 := p1 + 1
-			r1 := a[p1*n : p1*n+n]
-			r2 := a[p2*n : p2*n+n]
-			v1 := vt[p1*n : p1*n+n]
-			v2 := vt[p2*n : p2*n+n]
+			r1 := a[p1*ld : p1*ld+ld]
+			r2 := a[p2*ld : p2*ld+ld]
 			// (p1, p2). A rotation leaves garbage in the diagonal and (p,q)
 			// slots of the two rows; they are reset to 0 (the diagonal is d).
 			if x := math.Abs(r1[p2]); x > thresh && !negligible(x, tol2, d[p1], d[p2]) {
@@ -421,7 +413,6 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 				d[p1] -= h
 				d[p2] += h
 				kernels.Rot(r1, r2, c, s)
-				kernels.Rot(v1, v2, c, s)
 				r1[p1], r1[p2], r2[p1], r2[p2] = 0, 0, 0, 0
 			}
 			// Parameters of (p1, q) for the first q.
@@ -435,15 +426,28 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 				}
 			}
 			for ; q < n; q++ {
-				rq := a[q*n : q*n+n]
-				vq := vt[q*n : q*n+n]
-				// Parameters of (p2, q), from a_{p2 q} as (p1, q) will leave it
-				// (fresh in row p2 before that rotation).
-				apq := r2[q]
-				dq := d[q]
+				rq := a[q*ld : q*ld+ld]
+				// Both parameter chains that follow (p1, q) start now, from
+				// the entries as (p1, q) will leave them; the critical path
+				// is one chain per q, and the rotations run beside it.
+				// (p1, q+1): a_{p1,q+1} ← c1·a_{p1,q+1} − s1·a_{q,q+1}.
+				var nd1 bool
+				var nc1, ns1, nh1 float64
+				if q+1 < n {
+					x, dp := r1[q+1], d[p1]
+					if do1 {
+						x, dp = c1*x-s1*rq[q+1], dp-h1
+					}
+					if ax := math.Abs(x); ax > thresh && !negligible(ax, tol2, dp, d[q+1]) {
+						nd1 = true
+						nc1, ns1, nh1 = rotation(x, dp, d[q+1])
+					}
+				}
+				// (p2, q): a_{p2 q} ← s1·a_{p1 p2} + c1·a_{p2 q} (fresh in row
+				// p2 before (p1, q)).
+				apq, dq := r2[q], d[q]
 				if do1 {
-					apq = s1*r1[p2] + c1*apq
-					dq += h1
+					apq, dq = s1*r1[p2]+c1*apq, dq+h1
 				}
 				var do2 bool
 				var c2, s2, h2 float64
@@ -456,18 +460,8 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					d[p1] -= h1
 					d[q] += h1
 					kernels.Rot(r1, rq, c1, s1)
-					kernels.Rot(v1, vq, c1, s1)
 					r1[p1], r1[q], rq[p1], rq[q] = 0, 0, 0, 0
 					r2[p1] = r1[p2] // keep a_{p1 p2} equal in both hot rows
-				}
-				// Parameters of (p1, q+1): row p1 is final for column q+1 now.
-				rotated := do1 || do2
-				do1 = false
-				if q+1 < n {
-					if x := math.Abs(r1[q+1]); x > thresh && !negligible(x, tol2, d[p1], d[q+1]) {
-						do1 = true
-						c1, s1, h1 = rotation(r1[q+1], d[p1], d[q+1])
-					}
 				}
 				if do2 {
 					// Row q's a_{q p1} from row p1 (0 if (p1, q) was rotated).
@@ -475,29 +469,29 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					d[p2] -= h2
 					d[q] += h2
 					kernels.Rot(r2, rq, c2, s2)
-					kernels.Rot(v2, vq, c2, s2)
 					r2[p2], r2[q], rq[p2], rq[q] = 0, 0, 0, 0
 					r1[p2] = r2[p1]
 				}
-				if rotated { // mirror row q into column q, rows ≥ p1
+				if do1 || do2 { // mirror row q into column q, rows ≥ p1
 					col := a[q:]
 					for k := p1; k < n; k++ {
-						col[k*n] = rq[k]
+						col[k*ld] = rq[k]
 					}
 				}
+				do1, c1, s1, h1 = nd1, nc1, ns1, nh1
 			}
 			// Mirror the hot rows into their columns, rows ≥ p1.
 			for k := p1; k < n; k++ {
-				a[k*n+p1] = r1[k]
-				a[k*n+p2] = r2[k]
+				a[k*ld+p1] = r1[k]
+				a[k*ld+p2] = r2[k]
 			}
 		}
 		// Upper triangle from the lower one.
 		for i := range n {
-			row := a[i*n : i*n+n]
+			row := a[i*ld : i*ld+n]
 			col := a[i:]
 			for j := i + 1; j < n; j++ {
-				row[j] = col[j*n]
+				row[j] = col[j*ld]
 			}
 		}
 	}
