@@ -49,6 +49,7 @@ func BenchmarkGemmNaive(b *testing.B) {
 	n := 512
 	rng := rand.New(rand.NewPCG(1, 1))
 	a, bb, c := randSlice(rng, n*n), randSlice(rng, n*n), make([]float64, n*n)
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		gemmNaive(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
 	}
@@ -75,7 +76,9 @@ func BenchmarkGemmShapes(b *testing.B) {
 			if s.transB {
 				ldb = s.k
 			}
+			Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			b.ReportAllocs()
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
@@ -84,29 +87,33 @@ func BenchmarkGemmShapes(b *testing.B) {
 	}
 }
 
-func benchLevel1(b *testing.B, name string, bytesPerElem int, f func(x, y []float64)) {
-	for _, n := range []int{256, 4096, 65536} {
-		b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 1))
-			x, y := randSlice(rng, n), randSlice(rng, n)
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				f(x, y)
-			}
-			b.ReportMetric(float64(bytesPerElem*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
-		})
+func benchLevel1(b *testing.B, bytesPerElem int, f func(set kernelSet, x, y []float64)) {
+	for _, set := range sets() {
+		for _, n := range []int{256, 4096, 65536} {
+			b.Run(fmt.Sprintf("%s/n=%d", set.name, n), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 1))
+				x, y := randSlice(rng, n), randSlice(rng, n)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					f(set, x, y)
+				}
+				b.ReportMetric(float64(bytesPerElem*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
 	}
 }
 
 var sink float64
 
+// BenchmarkDot counts 16 bytes per element: read x and y.
 func BenchmarkDot(b *testing.B) {
-	benchLevel1(b, Name(), 16, func(x, y []float64) { sink += Dot(x, y) })
+	benchLevel1(b, 16, func(set kernelSet, x, y []float64) { sink += set.dot(x, y) })
 }
 
 // BenchmarkAxpy counts 24 bytes per element: read x, read and write y.
 func BenchmarkAxpy(b *testing.B) {
-	benchLevel1(b, Name(), 24, func(x, y []float64) { Axpy(1e-9, x, y) })
+	benchLevel1(b, 24, func(set kernelSet, x, y []float64) { set.axpy(1e-9, x, y) })
 }
 
 // BenchmarkMicroKernel measures the 6×8 kernel alone on L1-resident packed
