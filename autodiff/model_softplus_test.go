@@ -63,14 +63,71 @@ func TestLogOnePlus(t *testing.T) {
 			t.Fatalf("logOnePlus(%v) = %v, math.Log %v", w, logOnePlus(w), math.Log(w))
 		}
 	}
-	// softplus against log1p in the tails and near 0 (relative, 4 ulps).
-	for i := -200000; i <= 200000; i++ {
-		v := float64(i) / 5000
-		var y, s [1]float64
-		actForward(actSoftplus, y[:], s[:], []float64{v})
-		want := max(v, 0) + math.Log1p(math.Exp(-math.Abs(v)))
-		if math.Abs(y[0]-want) > 4.5e-16*want || y[0] != softplus(v) {
-			t.Fatalf("softplus(%v) = %v (scalar %v), want %v", v, y[0], softplus(v), want)
+}
+
+// softplusRef is softplus and σ by math.Log1p and math.Exp, the reference
+// for the kernel.
+func softplusRef(v float64) (float64, float64) {
+	e := math.Exp(-math.Abs(v))
+	s := 1 / (1 + e)
+	if v < 0 {
+		s = e / (1 + e)
+	}
+	return max(v, 0) + math.Log1p(e), s
+}
+
+// The kernel (AVX2 where available, else the scalar loop) against math's
+// log1p/exp. Both sides round at several steps (Taylor exp, polynomial log,
+// the log1p correction), so they may differ by a few ulps: 1e-15 relative;
+// beyond x < −708 the kernel flushes e^x to 0 where math.Exp returns a
+// subnormal (absolute 1e-300). Odd lengths exercise the scalar tail.
+func TestSoftplusSigmoidKernel(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	xs := []float64{0, math.Copysign(0, -1), 1e-300, -1e-300, 1e-8, -1e-8, 0.3465, -0.3466, 0.8813, -0.8814,
+		1, -1, 20, -20, 36.7, -36.8, 40, -40, 700, -700, 708, -708, 708.5, -708.5, 720, -720, 745, -745, 800, -800,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, -math.MaxFloat64}
+	for range 20000 {
+		xs = append(xs, rng.NormFloat64()*5)
+	}
+	for range 2000 {
+		xs = append(xs, (rng.Float64()-0.5)*1500)
+	}
+	for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, len(xs)} {
+		x := xs[:n]
+		y, c := make([]float64, n), make([]float64, n)
+		softplusSigmoid(y, c, x)
+		for i, v := range x {
+			wy, wc := softplusRef(v)
+			if math.IsNaN(v) {
+				if !math.IsNaN(y[i]) || !math.IsNaN(c[i]) {
+					t.Errorf("x = NaN: got %v, %v", y[i], c[i])
+				}
+				continue
+			}
+			if y[i] != wy && !(math.Abs(y[i]-wy) <= 1e-15*math.Abs(wy) || math.Abs(y[i]-wy) < 1e-300) {
+				t.Errorf("softplus(%v) = %v, want %v", v, y[i], wy)
+			}
+			if c[i] != wc && !(math.Abs(c[i]-wc) <= 1e-15*math.Abs(wc) || math.Abs(c[i]-wc) < 1e-300) {
+				t.Errorf("σ(%v) = %v, want %v", v, c[i], wc)
+			}
 		}
 	}
+}
+
+func BenchmarkSoftplusSigmoid(b *testing.B) {
+	rng := tensor.NewRNG(1)
+	x := tensor.RandN(rng, 1<<16).Data
+	y, c := make([]float64, len(x)), make([]float64, len(x))
+	b.Run("kernel", func(b *testing.B) {
+		for b.Loop() {
+			softplusSigmoid(y, c, x)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+	})
+	b.Run("generic", func(b *testing.B) {
+		for b.Loop() {
+			softplusSigmoidGeneric(y, c, x)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+	})
 }

@@ -35,6 +35,13 @@ import (
 // φ_e's first layer, W·[h_i, h_j, d², s], is evaluated as
 // (h W_a)_i + (h W_b)_j + [d², s] W_r: the node products are computed once per
 // node (N−1 times fewer rows) and gathered to the edges.
+//
+// In the first layer every particle of a sample has the same features h⁰, so
+// m_ij = m_ji: the layer is evaluated on the N(N−1)/2 unordered pairs i < j
+// and each message is used in both directions (x_i gains (x_i − x_j)φ_x(m_ij),
+// x_j gains (x_j − x_i)φ_x(m_ij)). This is the same function (it differs from
+// the ordered-edge evaluation only by rounding) at half the cost; with the
+// paper's single layer it halves the whole network.
 type EGNN struct {
 	cfg    NetConfig
 	params []*Param
@@ -45,6 +52,10 @@ type EGNN struct {
 
 	mu    sync.Mutex
 	index map[int]*edgeIndex // by batch size; immutable once built
+
+	// orderedFirst evaluates the first layer on ordered edges too (tests
+	// compare the pair evaluation with it).
+	orderedFirst bool
 }
 
 type egnnLayer struct {
@@ -56,9 +67,10 @@ type egnnLayer struct {
 
 // edgeIndex lists, for a batch of B samples, the edges e = (b, i, j), i ≠ j,
 // in the order b, i, j: src[e] = b·N + i, dst[e] = b·N + j, and the sample
-// of every edge and node.
+// of every edge and node; and likewise the unordered pairs i < j.
 type edgeIndex struct {
 	src, dst, edgeSample, nodeSample []int
+	pairI, pairJ, pairSample         []int
 }
 
 func newEGNN(c NetConfig, in *initer) (Net, error) {
@@ -112,6 +124,11 @@ func (e *EGNN) edges(b int) *edgeIndex {
 					ix.dst = append(ix.dst, s*n+j)
 					ix.edgeSample = append(ix.edgeSample, s)
 				}
+				if j > i {
+					ix.pairI = append(ix.pairI, s*n+i)
+					ix.pairJ = append(ix.pairJ, s*n+j)
+					ix.pairSample = append(ix.pairSample, s)
+				}
 			}
 		}
 	}
@@ -130,23 +147,51 @@ func (e *EGNN) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Nod
 	ix := e.edges(b)
 	rows := b * n
 	x0 := autodiff.Reshape(y, rows, 3)
-	h := autodiff.GatherRows(e.embed.apply(p, timeEmbed(s, e.freqs)), ix.nodeSample)
-	sEdge := autodiff.GatherRows(s, ix.edgeSample)
+	h0 := e.embed.apply(p, timeEmbed(s, e.freqs)) // (B, H): h⁰ of every particle of a sample
+	var h, sEdge *autodiff.Node
 	c := 1 / float64(n-1)
 	x := x0
 	var dx *autodiff.Node
-	for _, ly := range e.layers {
-		diff := autodiff.Sub(autodiff.GatherRows(x, ix.src), autodiff.GatherRows(x, ix.dst))
-		d2 := autodiff.Reshape(autodiff.SqNormAxis(diff, 1), -1, 1)
+	for l, ly := range e.layers {
 		w := p[ly.edge0.w]
-		hi := autodiff.Linear(h, autodiff.Slice(w, 0, 0, hd), p[ly.edge0.b])
-		hj := autodiff.MatMul(h, autodiff.Slice(w, 0, hd, 2*hd), false, false)
-		rest := autodiff.MatMul(autodiff.Concat(1, d2, sEdge), autodiff.Slice(w, 0, 2*hd, 2*hd+2), false, false)
-		pre := autodiff.Add(autodiff.Add(autodiff.GatherRows(hi, ix.src), autodiff.GatherRows(hj, ix.dst)), rest)
-		m := e.act(ly.edge1.apply(p, e.act(pre)))
-		phi := ly.coord1.apply(p, e.act(ly.coord0.apply(p, m)))
-		trans := autodiff.Mul(diff, autodiff.ExpandAxis(autodiff.Reshape(phi, -1), 1, 3))
-		upd := autodiff.Scale(autodiff.ScatterAddRows(trans, ix.src, rows), c)
+		var upd, m *autodiff.Node
+		if l == 0 && !e.orderedFirst {
+			// Unordered pairs: pre = h⁰_b (W_a + W_b) + b + s_b w_s + d² w_d.
+			diff := autodiff.Sub(autodiff.GatherRows(x, ix.pairI), autodiff.GatherRows(x, ix.pairJ))
+			d2 := autodiff.Reshape(autodiff.SqNormAxis(diff, 1), -1, 1)
+			wab := autodiff.Add(autodiff.Slice(w, 0, 0, hd), autodiff.Slice(w, 0, hd, 2*hd))
+			cs := autodiff.Add(autodiff.Linear(h0, wab, p[ly.edge0.b]), autodiff.MatMul(s, autodiff.Slice(w, 0, 2*hd+1, 2*hd+2), false, false))
+			pre := autodiff.Add(autodiff.GatherRows(cs, ix.pairSample), autodiff.MatMul(d2, autodiff.Slice(w, 0, 2*hd, 2*hd+1), false, false))
+			m = e.act(ly.edge1.apply(p, e.act(pre)))
+			phi := ly.coord1.apply(p, e.act(ly.coord0.apply(p, m)))
+			trans := autodiff.Mul(diff, autodiff.ExpandAxis(autodiff.Reshape(phi, -1), 1, 3))
+			upd = autodiff.Sub(autodiff.ScatterAddRows(trans, ix.pairI, rows), autodiff.ScatterAddRows(trans, ix.pairJ, rows))
+			h = autodiff.GatherRows(h0, ix.nodeSample)
+			if !ly.last {
+				m = autodiff.Add(autodiff.ScatterAddRows(m, ix.pairI, rows), autodiff.ScatterAddRows(m, ix.pairJ, rows))
+			}
+		} else {
+			if h == nil {
+				h = autodiff.GatherRows(h0, ix.nodeSample)
+			}
+			if sEdge == nil {
+				sEdge = autodiff.GatherRows(s, ix.edgeSample)
+			}
+			diff := autodiff.Sub(autodiff.GatherRows(x, ix.src), autodiff.GatherRows(x, ix.dst))
+			d2 := autodiff.Reshape(autodiff.SqNormAxis(diff, 1), -1, 1)
+			hi := autodiff.Linear(h, autodiff.Slice(w, 0, 0, hd), p[ly.edge0.b])
+			hj := autodiff.MatMul(h, autodiff.Slice(w, 0, hd, 2*hd), false, false)
+			rest := autodiff.MatMul(autodiff.Concat(1, d2, sEdge), autodiff.Slice(w, 0, 2*hd, 2*hd+2), false, false)
+			pre := autodiff.Add(autodiff.Add(autodiff.GatherRows(hi, ix.src), autodiff.GatherRows(hj, ix.dst)), rest)
+			m = e.act(ly.edge1.apply(p, e.act(pre)))
+			phi := ly.coord1.apply(p, e.act(ly.coord0.apply(p, m)))
+			trans := autodiff.Mul(diff, autodiff.ExpandAxis(autodiff.Reshape(phi, -1), 1, 3))
+			upd = autodiff.ScatterAddRows(trans, ix.src, rows)
+			if !ly.last {
+				m = autodiff.ScatterAddRows(m, ix.src, rows)
+			}
+		}
+		upd = autodiff.Scale(upd, c)
 		if dx == nil {
 			dx = upd
 		} else {
@@ -154,8 +199,7 @@ func (e *EGNN) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Nod
 		}
 		if !ly.last {
 			x = autodiff.Add(x0, dx)
-			agg := autodiff.ScatterAddRows(m, ix.src, rows)
-			h = autodiff.Add(h, ly.node1.apply(p, e.act(ly.node0.apply(p, autodiff.Concat(1, h, agg)))))
+			h = autodiff.Add(h, ly.node1.apply(p, e.act(ly.node0.apply(p, autodiff.Concat(1, h, m)))))
 		}
 	}
 	// Remove the mean displacement per sample (zero centre of mass).

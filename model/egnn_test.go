@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/hifm-go/hifm/autodiff"
 	"github.com/hifm-go/hifm/tensor"
 )
 
@@ -174,6 +175,41 @@ func TestEGNNBatchIndependence(t *testing.T) {
 		// Same arithmetic per sample, only the batch layout differs.
 		if d := cmp.Diff(v.Data[b*12:(b+1)*12], vb.Data, cmpopts.EquateApprox(0, 1e-13)); d != "" {
 			t.Errorf("sample %d alone: %s", b, d)
+		}
+	}
+}
+
+// The first layer's pair evaluation (m_ij = m_ji used twice) against the
+// ordered-edge evaluation: the same function, different rounding (h(W_a +
+// W_b) vs hW_a + hW_b, sums in another order), so 1e-12 on an O(1) field;
+// the gradients must agree too.
+func TestEGNNPairsMatchOrderedEdges(t *testing.T) {
+	for _, layers := range []int{1, 3} {
+		net := testEGNN(t, 6, 8, layers, 12)
+		ordered := testEGNN(t, 6, 8, layers, 12).(*EGNN)
+		ordered.orderedFirst = true
+		rng := tensor.NewRNG(uint64(layers))
+		y, s := tensor.RandN(rng, 4, 18), tensor.RandU(rng, 0, 1, 4, 1)
+		opt := cmpopts.EquateApprox(0, 1e-12)
+		if d := cmp.Diff(forward(t, ordered, y, s).Data, forward(t, net, y, s).Data, opt); d != "" {
+			t.Errorf("layers %d: field differs: %s", layers, d)
+		}
+		w := tensor.RandN(rng, 4, 18)
+		grad := func(n Net) [][]float64 {
+			g := autodiff.NewGraph()
+			p := Bind(g, n)
+			gs, err := autodiff.GradValues(scalarLoss(g, n, p, g.Const(y), g.Const(s), w), p...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out [][]float64
+			for _, x := range gs {
+				out = append(out, append([]float64{}, x.Data...))
+			}
+			return out
+		}
+		if d := cmp.Diff(grad(ordered), grad(net), cmpopts.EquateApprox(1e-10, 1e-12)); d != "" {
+			t.Errorf("layers %d: gradients differ: %s", layers, d)
 		}
 	}
 }

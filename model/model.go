@@ -297,7 +297,7 @@ func (l linear) apply(p []*autodiff.Node, x *autodiff.Node) *autodiff.Node {
 func activation(name string) (func(*autodiff.Node) *autodiff.Node, error) {
 	switch name {
 	case "softplus":
-		return autodiff.Softplus, nil
+		return autodiff.SoftplusCached, nil
 	case "silu":
 		return autodiff.SiLU, nil
 	}
