@@ -53,7 +53,7 @@ func powFifth(x float64, neg bool) float64 {
 	if neg {
 		c = -c
 	}
-	res := u + u*(rel+c)
+	res := u + float64(u*(rel+c)) // unfused: the final rounding decides
 	if neg {
 		return math.Ldexp(res, -q)
 	}

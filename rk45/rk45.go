@@ -11,6 +11,13 @@
 // after 1.10) clamps the initial step by the interval length and max_step;
 // Options.InitialStep selects that rule (see InitialStepRule).
 //
+// Exactness: with NumPy's summation orders (numpy.go), a correctly rounded
+// x**±0.2 (pow.go) and no fused multiply-adds, the accepted times, states
+// and dense output equal SciPy's bit for bit on the golden problems of
+// testdata/rk45 (six problems at rtol 1e-2, 1e-6, 1e-10). The orders are
+// those of NumPy 1.24 / OpenBLAS 0.3.21 on the AVX-512 reference machine;
+// SciPy on a BLAS that sums differently itself moves by ~rtol⁻¹·eps.
+//
 // Stepping allocates nothing after NewStepper; Solve and SolveBatch drive
 // steppers to the end of the interval.
 package rk45

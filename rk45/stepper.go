@@ -152,7 +152,7 @@ func (s *Stepper) initialStep() (float64, error) {
 	hd := h0 * s.dir
 	y1, f1 := s.ytmp, s.yNew
 	for i := range y1 {
-		y1[i] = y0[i] + hd*f0[i]
+		y1[i] = y0[i] + float64(hd*f0[i])
 	}
 	if err := s.eval(s.t+hd, y1, f1); err != nil {
 		return 0, err
@@ -308,14 +308,14 @@ func (s *Stepper) rkStep(t, h float64) error {
 	for i := range yt {
 		yt[i] = y[i] + float64(float64(k0[i]*a10)*h)
 	}
-	if err := s.eval(t+c1*h, yt, k1); err != nil {
+	if err := s.eval(t+float64(c1*h), yt, k1); err != nil {
 		return err
 	}
 	for i := range yt {
 		d := float64(k0[i]*a20) + float64(k1[i]*a21)
 		yt[i] = y[i] + float64(d*h)
 	}
-	if err := s.eval(t+c2*h, yt, k2); err != nil {
+	if err := s.eval(t+float64(c2*h), yt, k2); err != nil {
 		return err
 	}
 	for i := range yt {
@@ -323,7 +323,7 @@ func (s *Stepper) rkStep(t, h float64) error {
 		d += float64(k2[i] * a32)
 		yt[i] = y[i] + float64(d*h)
 	}
-	if err := s.eval(t+c3*h, yt, k3); err != nil {
+	if err := s.eval(t+float64(c3*h), yt, k3); err != nil {
 		return err
 	}
 	for i := range yt {
@@ -332,7 +332,7 @@ func (s *Stepper) rkStep(t, h float64) error {
 		d += float64(k3[i] * a43)
 		yt[i] = y[i] + float64(d*h)
 	}
-	if err := s.eval(t+c4*h, yt, k4); err != nil {
+	if err := s.eval(t+float64(c4*h), yt, k4); err != nil {
 		return err
 	}
 	for i := range yt {
@@ -375,7 +375,7 @@ func (s *Stepper) rkStep1(t, h float64) error {
 			d = sum8(p[:len(a)])
 		}
 		s.ytmp[0] = y + float64(d*h)
-		return s.eval(t+c*h, s.ytmp, k[st])
+		return s.eval(t+float64(c*h), s.ytmp, k[st])
 	}
 	if err := stage(1, c1, []float64{a10}); err != nil {
 		return err
@@ -499,7 +499,7 @@ func (s *Stepper) computeQ() {
 		for i := range row {
 			var acc float64
 			for j := 0; j < 7; j++ {
-				acc += s.k[j][i] * denseP[j][c]
+				acc += float64(s.k[j][i] * denseP[j][c])
 			}
 			row[i] = acc
 		}
@@ -507,14 +507,19 @@ func (s *Stepper) computeQ() {
 	s.qOK = true
 }
 
-// evalDense computes dst = yOld + h·(Q·p), p = cumprod(x, x, x, x).
+// evalDense computes dst = h·(Q·p) + yOld, p = cumprod(x, x, x, x), with
+// Q·p summed as NumPy's Q @ p does for 4 columns: (q0p1 + q2p3) + (q1p2 + q3p4)
+// (MatVecNumPy's order; the same for a single row).
 func evalDense(dst, yOld, q []float64, n int, x, h float64) {
 	p1 := x
 	p2 := p1 * x
 	p3 := p2 * x
 	p4 := p3 * x
 	q0, q1, q2, q3 := q[:n], q[n:2*n], q[2*n:3*n], q[3*n:4*n]
+	yOld = yOld[:n]
 	for i := range dst[:n] {
-		dst[i] = h*(q0[i]*p1+q1[i]*p2+q2[i]*p3+q3[i]*p4) + yOld[i]
+		ev := float64(q0[i]*p1) + float64(q2[i]*p3)
+		od := float64(q1[i]*p2) + float64(q3[i]*p4)
+		dst[i] = float64(h*(ev+od)) + yOld[i]
 	}
 }
