@@ -9,6 +9,7 @@ package flow_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
@@ -271,4 +272,74 @@ func ExampleLogLikelihood() {
 	// CNF   log p1(x) = -0.405793
 	// exact log p1(x) = -0.405793
 	// base point y(0) = 0.599999
+}
+
+// Eq. 17, the probability-flow field of the linear SDE in physical time t,
+// u_t = −H(y − y1) + ½DΣ_t⁻¹(y − μ_t), is the interpolant field F1 times
+// ds/dt = κ(1 − s) (HIFM-MATH §3): FieldT assembles Eq. 17 literally,
+// Field evaluates F1 in eigen-coordinates.
+func ExampleHIFMPath_FieldT() {
+	cfg := flow.Default()
+	cfg.Priority = flow.PriorityNone // κ = α·λ_min = 1
+	pl := flow.Pipeline{Config: cfg}
+	y1 := []float64{2, -1}
+	sp, err := pl.Spectrum([]float64{2, 1, 1, 2}, y1) // eigenvalues 1 and 3
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	path := flow.NewHIFMPath(cfg)
+	s := 0.5
+	t := flow.Time(s, sp.Kappa)
+	y := []float64{1, 0.5}
+	us, ut := make([]float64, 2), make([]float64, 2)
+	path.Field(us, y, y1, s, sp)
+	path.FieldT(ut, y, y1, t, sp)
+	fmt.Printf("t(0.5) = %.6f\n", t)
+	printVec("F1 (Field)       ", us)
+	printVec("Eq. 17 / (κ(1−s))", []float64{ut[0] / (sp.Kappa * (1 - s)), ut[1] / (sp.Kappa * (1 - s))})
+	// Output:
+	// t(0.5) = 0.693147
+	// F1 (Field)        = 1.697361 -3.224969
+	// Eq. 17 / (κ(1−s)) = 1.697361 -3.224969
+}
+
+// One training batch of Algorithm 1 (HIFM-MATH §5): for each data index a
+// base draw y0, an s ~ U[0, 1 − δ], the point y_s = ψ_s(y0 | y1) (F2) and the
+// regression target u_s(y_s | y1) (F1). A network v_θ would be trained on
+// mean ||v_θ(y_s, s) − u_s||²; here v = 0 shows the size of the target.
+func ExampleSampler_Fill() {
+	cfg := flow.Default()
+	data := [][]float64{{2, -1}, {-1, 1}}
+	h := []float64{2, 1, 1, 2}
+	pl := flow.Pipeline{Config: cfg}
+	spectra, err := pl.Spectra(data, func(_ int, _, dst []float64) error { copy(dst, h); return nil }, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sm, err := flow.NewSampler(cfg, flow.GaussianBase{N: 2, Sigma0: 1}, data, spectra)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	idx := []int{0, 1, 1}
+	bt := sm.NewBatch(len(idx))
+	if err := sm.Fill(rand.New(rand.NewPCG(1, 2)), idx, bt); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var loss float64
+	r, zero := make([]float64, 2), make([]float64, 2)
+	for k, i := range bt.Index {
+		ys, us := bt.YS[2*k:2*k+2], bt.US[2*k:2*k+2]
+		fmt.Printf("y1 #%d  s = %.6f  ys = %9.6f %9.6f  us = %9.6f %9.6f\n", i, bt.S[k], ys[0], ys[1], us[0], us[1])
+		loss += flow.Residual(r, zero, us, spectra[i], cfg.Project)
+	}
+	fmt.Printf("loss of v = 0: %.6f\n", loss/float64(len(idx)))
+	// Output:
+	// y1 #0  s = 0.508542  ys =  1.314648 -0.363063  us =  1.588828 -1.114139
+	// y1 #1  s = 0.388363  ys = -0.801560  0.422128  us =  0.135814  1.424263
+	// y1 #1  s = 0.973036  ys = -0.779438  1.145285  us = -1.026582  1.026581
+	// loss of v = 0: 2.640131
 }
