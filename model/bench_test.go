@@ -51,7 +51,40 @@ func BenchmarkEGNNStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchStep(b, net, 256)
+	b.Run("batch=256", func(b *testing.B) { benchStep(b, net, 256) })
+	// As the trainer runs it: 8 chunks of 32 samples, one graph each.
+	b.Run("chunks=8x32", func(b *testing.B) { benchChunks(b, net, 8, 32) })
+}
+
+// benchChunks is benchStep over k chunks of the batch, each with its own graph.
+func benchChunks(b *testing.B, net Net, k, chunk int) {
+	rng := tensor.NewRNG(1)
+	y := tensor.RandN(rng, chunk, net.Dim())
+	s := tensor.RandU(rng, 0, 1, chunk, 1)
+	u := tensor.RandN(rng, chunk, net.Dim())
+	gs := make([]*autodiff.Graph, k)
+	for i := range gs {
+		gs[i] = autodiff.NewGraph()
+	}
+	step := func() {
+		for _, g := range gs {
+			g.Reset()
+			p := Bind(g, net)
+			v := net.Forward(g, p, g.Const(y), g.Const(s))
+			loss := autodiff.Mean(autodiff.Square(autodiff.Sub(v, g.Const(u))))
+			if _, err := autodiff.GradValues(loss, p...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuSeconds()
+	for range b.N {
+		step()
+	}
+	reportRate(b, k*chunk, c0)
 }
 
 func BenchmarkEGNNForward(b *testing.B) {
