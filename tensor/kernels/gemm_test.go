@@ -342,3 +342,42 @@ func TestThreads(t *testing.T) {
 		t.Errorf("SetThreads(-5) returned %d, Threads() = %d", prev, Threads())
 	}
 }
+
+// TestGemmConcurrentCallers: several goroutines sharing the helper pool get
+// the same bits as one caller alone.
+func TestGemmConcurrentCallers(t *testing.T) {
+	defer SetThreads(SetThreads(3))
+	rng := rand.New(rand.NewPCG(15, 16))
+	const callers = 4
+	cases := make([]*gemmCase, callers)
+	want := make([][]float64, callers)
+	for i := range cases {
+		cases[i] = newGemmCase(rng, i%2 == 0, i%3 == 0, 200+i*7, 300-i*5, 150, 1, 0.5)
+		c := cases[i].c.clone()
+		cases[i].run(c)
+		want[i] = c.s()
+	}
+	got := make([][]float64, callers)
+	done := make(chan int)
+	for i := range cases {
+		go func() {
+			var c *guarded
+			for rep := 0; rep < 3; rep++ {
+				c = cases[i].c.clone()
+				cases[i].run(c)
+			}
+			got[i] = c.s()
+			done <- i
+		}()
+	}
+	for range cases {
+		<-done
+	}
+	for i := range cases {
+		for e, v := range got[i] {
+			if math.Float64bits(v) != math.Float64bits(want[i][e]) {
+				t.Fatalf("caller %d element %d: %v, alone %v", i, e, v, want[i][e])
+			}
+		}
+	}
+}

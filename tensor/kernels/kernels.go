@@ -6,7 +6,15 @@
 //
 // Slices are used as given: the kernels do not check lengths beyond what
 // the doc comment states, exactly like BLAS level-1 routines. Callers in
-// package tensor validate shapes first.
+// package tensor validate shapes first. The assembly never touches memory
+// outside the slices it is given (the Go wrappers reslice first).
+//
+// Rounding: Scal, Add and Mul are single IEEE operations and give the same
+// bits in every set. Axpy and Rot use fused multiply-adds in the avx2fma set
+// (one rounding instead of two: within 2 ulps of the operands' magnitude of
+// the generic loop), and Dot and Gemm sum in a different order (within the
+// usual γ_n·Σ|x_i y_i| bound). Within one set every result is reproducible,
+// and Gemm gives the same bits for any thread count.
 package kernels
 
 // Dot returns Σ x[i]*y[i] over i < len(x); len(y) >= len(x).
@@ -35,7 +43,8 @@ func Add(dst, x, y []float64) { impl.add(dst, x, y) }
 func Mul(dst, x, y []float64) { impl.mul(dst, x, y) }
 
 // Rot applies the plane rotation [c s; -s c] to the pairs (x[i], y[i]):
-// the Jacobi eigensolver's row update.
+// the Jacobi eigensolver's row update (the Hessian eigendecomposition
+// H = Q diag(λ) Qᵀ of HIFM-MATH §2, Eq. 14).
 //
 //	for i := range x { x[i], y[i] = c*x[i]-s*y[i], s*x[i]+c*y[i] }
 func Rot(x, y []float64, c, s float64) { impl.rot(x, y, c, s) }
