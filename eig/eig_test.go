@@ -579,3 +579,32 @@ func TestGolden(t *testing.T) {
 		"eig.Sym (cyclic Jacobi, Rutishauser thresholds, default Options) via go test -run TestGolden -update; matrices from randSym(n, seed) with math/rand/v2 PCG",
 		got, cmpopts.EquateApprox(0, 1e-13))
 }
+
+// TestExtremeEntries: tiny couplings and zero diagonals at the ends of the
+// float64 range decompose without overflow, underflow to NaN, or hangs.
+func TestExtremeEntries(t *testing.T) {
+	for _, x := range []float64{1e-300, 1e-200, 1e-20, 1, 1e200, 1e300} {
+		// [[0, x], [x, 0]]: eigenvalues ±x, vectors (1, ∓1)/√2.
+		r := mustSym(t, []float64{0, x, x, 0}, 2, nil)
+		// Relative 1e-15: two roundings (scale and rotation) of ~ε each.
+		if d := cmp.Diff([]float64{-x, x}, r.Values, cmpopts.EquateApprox(1e-15, 0)); d != "" {
+			t.Errorf("x=%g: values (-want +got):\n%s", x, d)
+		}
+		checkSigns(t, "2×2", r)
+	}
+	// Equal diagonals with a coupling far below ε: the eigenvalues 1 ± 1e-160
+	// round to 1; the coupling is below absFloor-relative and is not rotated.
+	r := mustSym(t, []float64{1, 1e-160, 1e-160, 1}, 2, nil)
+	if r.Values[0] != 1 || r.Values[1] != 1 {
+		t.Errorf("1 ± 1e-160: %v", r.Values)
+	}
+	// A 3×3 with entries from 1e-150 to 1e150 (scaled once into range).
+	a := []float64{1e150, 1, 0, 1, 1, 1e-150, 0, 1e-150, 1e-150}
+	r = mustSym(t, a, 3, nil)
+	checkDecomposition(t, "wide range", a, 3, r)
+	for _, v := range r.Values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("wide range: %v", r.Values)
+		}
+	}
+}
