@@ -15,11 +15,11 @@ package eig
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/hifm-go/hifm/tensor/kernels"
 	"math"
 	"slices"
+
+	"github.com/hifm-go/hifm/tensor/kernels"
 )
 
 // Defaults used when an Options field is zero.
@@ -196,12 +196,11 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 	return nil
 }
 
-// load validates a and copies its symmetric part into w.w and w.d, and
-// sets Vᵀ = I. When
-// max|a_ij| is outside [2^-100, 2^100] the copy is scaled by a power of two
-// (exact) so that max|a_ij| ∈ [1, 2): squares and products in the
-// rotation formulas then neither overflow nor underflow. It returns the
-// exponent of the scale: A = 2^scale · w.A.
+// load validates a, copies its symmetric part into w.w and w.d, and sets
+// Vᵀ = I. When max|a_ij| is outside [2^-100, 2^100] the copy is scaled by
+// a power of two (exact) so that max|a_ij| ∈ [1, 2): squares and products
+// in the rotation formulas then neither overflow nor underflow. It returns
+// the exponent of the scale: A = 2^scale · w.A.
 func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
 	n := w.n
 	amax := 0.0
@@ -321,18 +320,23 @@ func (w *Workspace) store(dst *Result, scale int) {
 	for j, src := range perm {
 		dst.Values[j] = math.Ldexp(d[src], scale)
 		v := w.w[src*2*n+n : src*2*n+2*n]
-		big, sign := 0.0, 1.0
-		for _, x := range v {
-			if ax := math.Abs(x); ax > big {
-				big = ax
-				sign = math.Copysign(1, x)
-			}
-		}
 		// Renormalise: each rotation's c² + s² differs from 1 by roundoff,
 		// and this norm drift (√(rotations)·ε) dominated max|VᵀV − I|.
-		f := sign / math.Sqrt(kernels.Dot(v, v))
+		f := 1 / math.Sqrt(kernels.Dot(v, v))
+		big, at := -1.0, 0
 		for i, x := range v {
-			dst.Vectors[i*n+j] = f * x
+			x *= f
+			dst.Vectors[i*n+j] = x
+			if ax := math.Abs(x); ax > big {
+				big, at = ax, i
+			}
+		}
+		// Sign convention, decided on the stored values: the first
+		// largest-magnitude component is positive.
+		if dst.Vectors[at*n+j] < 0 {
+			for i := range n {
+				dst.Vectors[i*n+j] = -dst.Vectors[i*n+j]
+			}
 		}
 	}
 }
