@@ -31,6 +31,10 @@ const (
 	// gemmParallel they run on the calling goroutine.
 	gemmTiny     = 6 * 6 * 6
 	gemmParallel = 128 * 128 * 128
+	// Below gemmSupMax the assembly set reads full A slivers and (op(B) not
+	// transposed) full B slivers in place instead of packing them: small
+	// and skinny products reuse packed data too little to pay for packing.
+	gemmSupMax = gemmParallel
 )
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
@@ -62,6 +66,10 @@ func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int,
 	}
 	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	if g.vector() {
+		return
+	}
+	if impl.sup != nil && m*n*k < gemmSupMax {
+		g.supPath(impl.sup)
 		return
 	}
 	g.blocked(impl.gemm)
@@ -162,6 +170,67 @@ func (g *gemmArgs) vector() bool {
 		return true
 	}
 	return false
+}
+
+// supPath computes a small product with the strided micro-kernel: no
+// packing except for B slivers of a transposed B and for the edge slivers
+// (whose missing rows or columns must read as zeros, not out of bounds).
+// It keeps the packed path's k slabs, block shapes and arithmetic, so it
+// gives the same bits.
+func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)) {
+	buf := getBuf()
+	j := gemmJob{gemmArgs: *g}
+	c, ldc := g.c, g.ldc
+	ars, acs := g.lda, 1
+	if g.transA {
+		ars, acs = 1, g.lda
+	}
+	for pc := 0; pc < g.k; pc += gemmKC {
+		kc := min(gemmKC, g.k-pc)
+		beta := 1.0
+		if pc == 0 {
+			beta = g.beta
+		}
+		for jr := 0; jr < g.n; jr += gemmNR {
+			nr := min(gemmNR, g.n-jr)
+			var bp []float64
+			brs := gemmNR
+			if !g.transB && nr == gemmNR {
+				bp, brs = g.b[pc*g.ldb+jr:], g.ldb
+			} else {
+				j.packB(buf.b[:], pc, kc, jr, jr+nr)
+				bp = buf.b[:kc*gemmNR]
+			}
+			for ir := 0; ir < g.m; ir += gemmMR {
+				mr := min(gemmMR, g.m-ir)
+				var ap []float64
+				ra, ca := ars, acs
+				if mr == gemmMR {
+					if g.transA {
+						ap = g.a[pc*g.lda+ir:]
+					} else {
+						ap = g.a[ir*g.lda+pc:]
+					}
+				} else {
+					j.packA(buf.a[:], ir, mr, pc, kc)
+					ap, ra, ca = buf.a[:kc*gemmMR], 1, gemmMR
+				}
+				if mr == gemmMR && nr == gemmNR {
+					kern(kc, ap, ra, ca, bp, brs, c[ir*ldc+jr:], ldc, g.alpha, beta)
+					continue
+				}
+				tmp := buf.tmp[:]
+				for r := 0; r < mr; r++ {
+					copy(tmp[r*gemmNR:r*gemmNR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
+				}
+				kern(kc, ap, ra, ca, bp, brs, tmp, gemmNR, g.alpha, beta)
+				for r := 0; r < mr; r++ {
+					copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*gemmNR:r*gemmNR+nr])
+				}
+			}
+		}
+	}
+	putBuf(buf)
 }
 
 // gemmBuf holds one goroutine's packing buffers.

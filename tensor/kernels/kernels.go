@@ -59,6 +59,9 @@ type kernelSet struct {
 	mul  func(dst, x, y []float64)
 	rot  func(x, y []float64, c, s float64)
 	gemm func(k int, a, b, c []float64, ldc int, alpha, beta float64) // 6×8 micro-kernel
+	// sup is the 6×8 kernel on unpacked (strided) operands for small
+	// products, or nil; it must give the same bits as gemm.
+	sup func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
 }
 
 var generic = kernelSet{

@@ -29,6 +29,9 @@ func rotAVX2(x, y *float64, n int, c, s float64)
 //go:noescape
 func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+//go:noescape
+func gemmKernel6x8S(k int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc int, alpha, beta float64)
+
 var avx2fma = kernelSet{
 	name: "avx2fma",
 	dot:  dotAsm,
@@ -38,6 +41,7 @@ var avx2fma = kernelSet{
 	mul:  mulAsm,
 	rot:  rotAsm,
 	gemm: gemmKernelAsm,
+	sup:  gemmKernelSupAsm,
 }
 
 func dotAsm(x, y []float64) float64 {
@@ -95,4 +99,14 @@ func gemmKernelAsm(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	_ = b[k*gemmNR-1]
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
 	gemmKernel6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+// gemmKernelSupAsm is the strided twin of gemmKernelAsm for unpacked
+// operands: A element (r, p) at a[r*ars+p*acs], B element (p, q) at
+// b[p*brs+q]. The checks bound every address the assembly forms.
+func gemmKernelSupAsm(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64) {
+	_ = a[(gemmMR-1)*ars+(k-1)*acs]
+	_ = b[(k-1)*brs+gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+gemmNR-1]
+	gemmKernel6x8S(k, unsafe.SliceData(a), ars, acs, unsafe.SliceData(b), brs, unsafe.SliceData(c), ldc, alpha, beta)
 }
