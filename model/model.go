@@ -43,6 +43,16 @@ type Net interface {
 	Config() NetConfig
 }
 
+// DivergenceNet is implemented by networks that can build their exact
+// divergence div_y v_θ (HIFM-MATH §6) with the forward pass, more cheaply
+// than autodiff.Divergence's n reverse sweeps. ForwardDivergence returns v
+// (B, n) and div (B); ok is false when this net cannot (then fall back to
+// autodiff.Divergence on Forward's output).
+type DivergenceNet interface {
+	Net
+	ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Node) (v, div *autodiff.Node, ok bool)
+}
+
 // NetConfig is the JSON-serialisable description of a network. Zero fields
 // take the defaults listed per field (WithDefaults fills them in; New stores
 // the completed config, so Config() always shows every value used).

@@ -92,9 +92,11 @@ func (u *UNet) norm(p []*autodiff.Node, n gnorm, x *autodiff.Node) *autodiff.Nod
 func (u *UNet) res(p []*autodiff.Node, r resBlock, x, at *autodiff.Node) *autodiff.Node {
 	sh := x.Shape()
 	h := r.c1.apply(p, u.act(u.norm(p, r.n1, x)))
-	c := h.Shape()[1]
-	t := autodiff.ExpandAxis(r.temb.apply(p, at), 2, sh[2]*sh[3]) // (B, C, H·W)
-	h = autodiff.Add(h, autodiff.Reshape(t, sh[0], c, sh[2], sh[3]))
+	// Add the time features t (B, C) per sample and channel: AddChannel on
+	// the (1, B·C, H, W) view adds t[b, c] to plane (b, c).
+	bc := sh[0] * h.Shape()[1]
+	t := autodiff.Reshape(r.temb.apply(p, at), bc)
+	h = autodiff.Reshape(autodiff.AddChannel(autodiff.Reshape(h, 1, bc, sh[2], sh[3]), t), h.Shape()...)
 	h = r.c2.apply(p, u.act(u.norm(p, r.n2, h)))
 	if r.hasSk {
 		x = r.skip.apply(p, x)
