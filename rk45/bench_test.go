@@ -97,6 +97,7 @@ func benchSteps(b *testing.B, f Func, y0 []float64, rhsCost func() time.Duration
 	}
 	nfe0, att0 := s.NFE(), s.Accepted()+s.Rejected()
 	b.ReportAllocs()
+	cpu0, cpuOK := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if s.Done() {
@@ -107,6 +108,9 @@ func benchSteps(b *testing.B, f Func, y0 []float64, rhsCost func() time.Duration
 		}
 	}
 	b.StopTimer()
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/step")
+	}
 	perStep := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	evals := float64(s.NFE()-nfe0) / float64(b.N)
 	attempts := float64(s.Accepted()+s.Rejected()-att0) / float64(b.N)
@@ -122,8 +126,12 @@ func BenchmarkRHS39(b *testing.B) {
 	f, y0, _ := bench39(b)
 	y, d := append([]float64(nil), y0...), make([]float64, len(y0))
 	b.ReportAllocs()
+	cpu0, cpuOK := cpuTime()
 	for i := 0; i < b.N; i++ {
 		_ = f(0, y, d)
+	}
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/eval")
 	}
 }
 

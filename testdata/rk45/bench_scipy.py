@@ -8,15 +8,20 @@ S = (A - A^T)/2 for the golden 39x39 matrix A ("linear39"), and 19
 rotations with omega in [0.3, 1.3] plus one constant; rtol = atol = 1e-6,
 stepping an RK45 object towards t = 1e9. Prints us per accepted step, the
 right-hand side's share (nfev/step x one evaluation timed alone) and the
-difference, SciPy's own overhead per step. Best of 5 repetitions.
+difference, SciPy's own overhead per step. Best of 5 repetitions, in process
+CPU time (steadier than wall time on a loaded machine; the Go benchmarks
+report cpu-ns/step the same way).
 """
 import json
 import os
 import time
 
-import numpy as np
-import scipy
-from scipy.integrate import RK45
+# One BLAS thread: idle OpenBLAS threads spin and would count as CPU time.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+from scipy.integrate import RK45  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 g = json.load(open(os.path.join(HERE, "scipy_rk45.json")))["value"]
@@ -46,16 +51,16 @@ def bench(f, steps=3000, reps=5):
         for _ in range(100):
             s.step()
         nfev0 = s.nfev
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(steps):
             s.step()
-        dt = (time.perf_counter() - t0) / steps
+        dt = (time.process_time() - t0) / steps
         nfe = (s.nfev - nfev0) / steps
         y = s.y.copy()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(steps):
             f(0.0, y)
-        rhs = (time.perf_counter() - t0) / steps
+        rhs = (time.process_time() - t0) / steps
         r = (dt, nfe, rhs, dt - nfe * rhs)
         if best is None or r[0] < best[0]:
             best = r
