@@ -20,6 +20,9 @@ func Batch(mats [][]float64, n int, opt *Options, threads int) ([]Result, error)
 	return dst, err
 }
 
+// workspaces keeps the per-goroutine workspaces of BatchInto between calls.
+var workspaces sync.Pool
+
 // BatchError reports the lowest-index matrix of a batch that failed.
 type BatchError struct {
 	Index int   // index into mats
@@ -55,7 +58,11 @@ func BatchInto(dst []Result, mats [][]float64, n int, opt *Options, threads int)
 	// goroutine decomposes a matrix does not affect its result.
 	var next atomic.Int64
 	work := func() {
-		w := NewWorkspace(n)
+		w, _ := workspaces.Get().(*Workspace)
+		if w == nil || w.n != n {
+			w = NewWorkspace(n)
+		}
+		defer workspaces.Put(w)
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= len(mats) {
