@@ -11,9 +11,18 @@ import (
 // impl is the kernel set in use, chosen once at start-up.
 var impl = selectKernels()
 
+// selectKernels picks the best set for this CPU. HIFM_KERNELS=generic
+// forces the generic set; HIFM_KERNELS=avx2fma keeps the AVX2 GEMM
+// micro-kernel on AVX-512 machines (same bits, for comparison).
 func selectKernels() kernelSet {
-	if os.Getenv("HIFM_KERNELS") == "generic" {
+	env := os.Getenv("HIFM_KERNELS")
+	if env == "generic" {
 		return generic
+	}
+	if env != "avx2fma" {
+		if s, ok := accelerated512(); ok {
+			return s
+		}
 	}
 	if s, ok := accelerated(); ok {
 		return s
@@ -23,6 +32,10 @@ func selectKernels() kernelSet {
 
 // Name reports the kernel set in use: "avx2fma" or "generic".
 func Name() string { return impl.name }
+
+// GemmKernel describes the GEMM micro-kernel in use: "avx512 6x16",
+// "avx2 6x8" or "go 6x8". Both assembly kernels give the same bits.
+func GemmKernel() string { return impl.gemmName }
 
 // Arch reports GOARCH, for CPU reports.
 func Arch() string { return runtime.GOARCH }

@@ -13,3 +13,13 @@ func accelerated() (kernelSet, bool) {
 	}
 	return kernelSet{}, false
 }
+
+// accelerated512 returns the AVX2+FMA set with the AVX-512 GEMM
+// micro-kernel when the CPU has AVX-512F and the OS saves zmm state
+// (cpuid checks XGETBV for both before setting AVX512F).
+func accelerated512() (kernelSet, bool) {
+	if _, ok := accelerated(); ok && cpuid.CPU.Supports(cpuid.AVX512F) {
+		return avx2fma512, true
+	}
+	return kernelSet{}, false
+}

@@ -13,10 +13,11 @@ import (
 // MC×KC block of packed A (240 KiB) and a KC×TN panel of packed B (512 KiB)
 // stay in L2.
 const (
-	gemmMR = 6
-	gemmNR = 8
-	gemmKC = 256
-	gemmMC = 120 // multiple of gemmMR
+	gemmMR    = 6
+	gemmNR    = 8 // the AVX2 and Go kernels; the AVX-512 one is 6×16
+	gemmNRMax = 16
+	gemmKC    = 256
+	gemmMC    = 120 // multiple of gemmMR
 	// C is cut into tiles of at most TM×TN, the unit of parallel work, as
 	// evenly as the MR×NR grid allows. The tiling depends only on (m, n),
 	// never on the thread count, and every element is computed by one
@@ -72,7 +73,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int,
 		g.supPath(impl.sup)
 		return
 	}
-	g.blocked(impl.gemm)
+	g.blocked(impl.gemm, impl.nr)
 }
 
 // gemmCheck validates dimensions, strides and slice lengths.
@@ -198,7 +199,7 @@ func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float
 			if !g.transB && nr == gemmNR {
 				bp, brs = g.b[pc*g.ldb+jr:], g.ldb
 			} else {
-				j.packB(buf.b[:], pc, kc, jr, jr+nr)
+				j.packB(buf.b[:], pc, kc, jr, jr+nr, gemmNR)
 				bp = buf.b[:kc*gemmNR]
 			}
 			for ir := 0; ir < g.m; ir += gemmMR {
@@ -237,7 +238,7 @@ func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float
 type gemmBuf struct {
 	a   [gemmMC * gemmKC]float64
 	b   [gemmKC * gemmTN]float64
-	tmp [gemmMR * gemmNR]float64
+	tmp [gemmMR * gemmNRMax]float64
 }
 
 // freeBufs and freeJobs are free lists that, unlike sync.Pool, survive
@@ -268,15 +269,16 @@ func putBuf(b *gemmBuf) {
 type gemmJob struct {
 	gemmArgs
 	kern           func(k int, a, b, c []float64, ldc int, alpha, beta float64)
+	nr             int // kern's block width
 	tilesM, tilesN int
 	tm, tn         int // tile size
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
 
-func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64)) {
+func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64), nr int) {
 	tilesM, tm := tiling(g.m, gemmTM, gemmMR)
-	tilesN, tn := tiling(g.n, gemmTN, gemmNR)
+	tilesN, tn := tiling(g.n, gemmTN, gemmNRMax)
 	helpers := 0
 	if g.m*g.n*g.k >= gemmParallel {
 		helpers = min(Threads(), tilesM*tilesN) - 1
@@ -284,7 +286,7 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, b
 	if helpers <= 0 {
 		// Same tiles in the same order as the parallel path, on this
 		// goroutine, with a job that does not escape.
-		j := gemmJob{gemmArgs: *g, kern: kern, tilesM: tilesM, tilesN: tilesN, tm: tm, tn: tn}
+		j := gemmJob{gemmArgs: *g, kern: kern, nr: nr, tilesM: tilesM, tilesN: tilesN, tm: tm, tn: tn}
 		buf := getBuf()
 		for t := 0; t < tilesM*tilesN; t++ {
 			j.tile(t, buf)
@@ -300,6 +302,7 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, b
 	}
 	j.gemmArgs = *g
 	j.kern = kern
+	j.nr = nr
 	j.tilesM, j.tm, j.tilesN, j.tn = tilesM, tm, tilesN, tn
 	j.next.Store(0)
 	for h := 0; h < helpers; h++ {
@@ -360,17 +363,18 @@ func (j *gemmJob) tile(t int, buf *gemmBuf) {
 		if pc == 0 {
 			beta = j.beta
 		}
-		j.packB(buf.b[:], pc, kc, j0, j1)
+		j.packB(buf.b[:], pc, kc, j0, j1, j.nr)
 		for ic := i0; ic < i1; ic += gemmMC {
 			mc := min(gemmMC, i1-ic)
 			j.packA(buf.a[:], ic, mc, pc, kc)
-			for jr := j0; jr < j1; jr += gemmNR {
-				nr := min(gemmNR, j1-jr)
-				bp := buf.b[(jr-j0)*kc : (jr-j0)*kc+kc*gemmNR]
+			NR := j.nr
+			for jr := j0; jr < j1; jr += NR {
+				nr := min(NR, j1-jr)
+				bp := buf.b[(jr-j0)*kc : (jr-j0)*kc+kc*NR]
 				for ir := ic; ir < ic+mc; ir += gemmMR {
 					mr := min(gemmMR, ic+mc-ir)
 					ap := buf.a[(ir-ic)*kc : (ir-ic)*kc+kc*gemmMR]
-					if mr == gemmMR && nr == gemmNR {
+					if mr == gemmMR && nr == NR {
 						j.kern(kc, ap, bp, c[ir*ldc+jr:], ldc, j.alpha, beta)
 						continue
 					}
@@ -379,11 +383,11 @@ func (j *gemmJob) tile(t int, buf *gemmBuf) {
 					// is harmless: with β = 0 the kernel does not read it).
 					tmp := buf.tmp[:]
 					for r := 0; r < mr; r++ {
-						copy(tmp[r*gemmNR:r*gemmNR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
+						copy(tmp[r*NR:r*NR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
 					}
-					j.kern(kc, ap, bp, tmp, gemmNR, j.alpha, beta)
+					j.kern(kc, ap, bp, tmp, NR, j.alpha, beta)
 					for r := 0; r < mr; r++ {
-						copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*gemmNR:r*gemmNR+nr])
+						copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*NR:r*NR+nr])
 					}
 				}
 			}
@@ -453,53 +457,56 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 	}
 }
 
-// packB packs op(B)[pc:pc+kc, j0:j1] into slivers of NR columns: sliver s
-// holds, for each p, the NR values opB(pc+p, j0+s*NR+q) at
-// dst[s*NR*kc+p*NR+q], zero-padded past column j1.
-func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1 int) {
+// packB packs op(B)[pc:pc+kc, j0:j1] into slivers of NR columns (NR = 8
+// or 16): sliver s holds, for each p, the NR values opB(pc+p, j0+s*NR+q)
+// at dst[s*NR*kc+p*NR+q], zero-padded past column j1.
+func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1, NR int) {
 	b, ldb := j.b, j.ldb
 	if !j.transB {
 		// opB(p,j) = b[p*ldb+j]: 8 rows of B at a time (contiguous reads,
-		// and 512-byte contiguous writes per sliver; a row at a time would
-		// write 32 streams 16 KiB apart, which alias in L1, and a sliver at
-		// a time would read one cache line per 4 KiB page).
+		// and contiguous writes per sliver; a row at a time would write
+		// many streams 16 KiB apart, which alias in L1, and a sliver at a
+		// time would read one cache line per 4 KiB page).
 		w := j1 - j0
-		full := w &^ (gemmNR - 1)
+		full := w - w%NR
 		for pb := 0; pb < kc; pb += 8 {
 			pe := min(pb+8, kc)
-			for s := 0; s < full; s += gemmNR {
-				d := dst[s*kc : s*kc+kc*gemmNR]
+			for s := 0; s < full; s += NR {
+				d := dst[s*kc : s*kc+kc*NR]
 				for p := pb; p < pe; p++ {
-					src := b[(pc+p)*ldb+j0+s : (pc+p)*ldb+j0+s+gemmNR : (pc+p)*ldb+j0+s+gemmNR]
-					dd := d[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
-					dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
-					dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+					for h := 0; h < NR; h += 8 {
+						o := (pc+p)*ldb + j0 + s + h
+						src := b[o : o+8 : o+8]
+						dd := d[p*NR+h : p*NR+h+8 : p*NR+h+8]
+						dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
+						dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
+					}
 				}
 			}
 		}
 		if full < w {
-			d := dst[full*kc : full*kc+kc*gemmNR]
+			d := dst[full*kc : full*kc+kc*NR]
 			for p := 0; p < kc; p++ {
-				dd := d[p*gemmNR : p*gemmNR+gemmNR]
+				dd := d[p*NR : p*NR+NR]
 				copy(dd, b[(pc+p)*ldb+j0+full:(pc+p)*ldb+j1])
 				clear(dd[w-full:])
 			}
 		}
 		return
 	}
-	for s := 0; s < j1-j0; s += gemmNR {
-		nr := min(gemmNR, j1-j0-s)
-		d := dst[s*kc : s*kc+kc*gemmNR]
+	for s := 0; s < j1-j0; s += NR {
+		nr := min(NR, j1-j0-s)
+		d := dst[s*kc : s*kc+kc*NR]
 		col := j0 + s
 		for q := 0; q < nr; q++ {
 			src := b[(col+q)*ldb+pc : (col+q)*ldb+pc+kc]
 			for p, v := range src {
-				d[p*gemmNR+q] = v
+				d[p*NR+q] = v
 			}
 		}
-		for q := nr; q < gemmNR; q++ {
+		for q := nr; q < NR; q++ {
 			for p := 0; p < kc; p++ {
-				d[p*gemmNR+q] = 0
+				d[p*NR+q] = 0
 			}
 		}
 	}

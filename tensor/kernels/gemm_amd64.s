@@ -142,7 +142,7 @@ k_store:
 
 k_beta_nonzero:
 	MOVQ   $0x3ff0000000000000, AX
-	MOVQ   AX, X2
+	VMOVQ  AX, X2
 	VUCOMISD X2, X3
 	JNE    k_beta_general
 	JPS    k_beta_general
@@ -263,7 +263,7 @@ s_store:
 
 s_beta_nonzero:
 	MOVQ     $0x3ff0000000000000, AX
-	MOVQ     AX, X2
+	VMOVQ    AX, X2
 	VUCOMISD X2, X3
 	JNE      s_beta_general
 	JPS      s_beta_general

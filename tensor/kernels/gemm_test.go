@@ -229,7 +229,7 @@ func TestGemmGenericKernel(t *testing.T) {
 				g := newGemmCase(rng, tr[0], tr[1], sh.m, sh.n, sh.k, 0.75, 0)
 				c := g.c.clone()
 				args := gemmArgs{g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.s(), g.lda, g.b.s(), g.ldb, g.beta, c.s(), g.ldc}
-				args.blocked(set.gemm)
+				args.blocked(set.gemm, set.nr)
 				want, mag := g.reference()
 				g.check(t, fmt.Sprintf("%s blocked %v %v", set.name, sh, tr), c, want, mag)
 			}
@@ -399,13 +399,40 @@ func TestGemmSupMatchesPacked(t *testing.T) {
 					}
 					cp, cs := g.c.clone(), g.c.clone()
 					ap, as := args(cp), args(cs)
-					ap.blocked(set.gemm)
+					ap.blocked(set.gemm, set.nr)
 					as.supPath(set.sup)
 					cs.checkGuards(t, "sup")
 					for i, v := range cs.s() {
 						if math.Float64bits(v) != math.Float64bits(cp.s()[i]) {
 							t.Fatalf("%s %v %v β=%v: sup[%d] = %v, packed %v", set.name, sh, tr, beta, i, v, cp.s()[i])
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmAVX512MatchesAVX2: the 6×16 AVX-512 kernel performs the same
+// fused operations per element as the 6×8 AVX2 kernel, so Gemm gives the
+// same bits with either.
+func TestGemmAVX512MatchesAVX2(t *testing.T) {
+	s2, ok2 := accelerated()
+	s5, ok5 := accelerated512()
+	if !ok2 || !ok5 {
+		t.Skip("no AVX-512 on this build or CPU")
+	}
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, sh := range []shape{{6, 16, 3}, {7, 17, 5}, {64, 64, 64}, {250, 270, gemmKC + 9}, {gemmTM + 3, 2*gemmTN + 5, 40}} {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, beta := range []float64{0, 1, 0.75} {
+				g := newGemmCase(rng, tr[0], tr[1], sh.m, sh.n, sh.k, -1.25, beta)
+				c2, c5 := g.c.clone(), g.c.clone()
+				withSet(s2, func() { g.run(c2) })
+				withSet(s5, func() { g.run(c5) })
+				for i, v := range c5.s() {
+					if math.Float64bits(v) != math.Float64bits(c2.s()[i]) {
+						t.Fatalf("%v %v β=%v: avx512 [%d] = %v, avx2 %v", sh, tr, beta, i, v, c2.s()[i])
 					}
 				}
 			}

@@ -103,7 +103,7 @@ func TestGemmGuardPages(t *testing.T) {
 			for _, sh := range shapes[4:] {
 				a, b, c := atEnd(ra, sh.m*sh.k), atEnd(rb, sh.k*sh.n), atEnd(rc, sh.m*sh.n)
 				g := gemmArgs{false, false, sh.m, sh.n, sh.k, 1e-3, a, sh.k, b, sh.n, 1, c, sh.n}
-				g.blocked(set.gemm)
+				g.blocked(set.gemm, set.nr)
 			}
 		})
 	}

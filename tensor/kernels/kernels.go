@@ -58,21 +58,26 @@ type kernelSet struct {
 	add  func(dst, x, y []float64)
 	mul  func(dst, x, y []float64)
 	rot  func(x, y []float64, c, s float64)
-	gemm func(k int, a, b, c []float64, ldc int, alpha, beta float64) // 6×8 micro-kernel
+	gemm func(k int, a, b, c []float64, ldc int, alpha, beta float64) // 6×nr micro-kernel
+	nr   int                                                          // gemm's block width: 8 or 16
+	// gemmName describes gemm for reports.
+	gemmName string
 	// sup is the 6×8 kernel on unpacked (strided) operands for small
 	// products, or nil; it must give the same bits as gemm.
 	sup func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
 }
 
 var generic = kernelSet{
-	name: "generic",
-	dot:  dotGeneric,
-	axpy: axpyGeneric,
-	scal: scalGeneric,
-	add:  addGeneric,
-	mul:  mulGeneric,
-	rot:  rotGeneric,
-	gemm: gemmKernelGeneric,
+	name:     "generic",
+	dot:      dotGeneric,
+	axpy:     axpyGeneric,
+	scal:     scalGeneric,
+	add:      addGeneric,
+	mul:      mulGeneric,
+	rot:      rotGeneric,
+	gemm:     gemmKernelGeneric,
+	nr:       8,
+	gemmName: "go 6x8",
 }
 
 func dotGeneric(x, y []float64) float64 {

@@ -32,17 +32,33 @@ func gemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func gemmKernel6x8S(k int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc int, alpha, beta float64)
 
+//go:noescape
+func gemmKernel6x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
 var avx2fma = kernelSet{
-	name: "avx2fma",
-	dot:  dotAsm,
-	axpy: axpyAsm,
-	scal: scalAsm,
-	add:  addAsm,
-	mul:  mulAsm,
-	rot:  rotAsm,
-	gemm: gemmKernelAsm,
-	sup:  gemmKernelSupAsm,
+	name:     "avx2fma",
+	dot:      dotAsm,
+	axpy:     axpyAsm,
+	scal:     scalAsm,
+	add:      addAsm,
+	mul:      mulAsm,
+	rot:      rotAsm,
+	gemm:     gemmKernelAsm,
+	nr:       8,
+	gemmName: "avx2 6x8",
+	sup:      gemmKernelSupAsm,
 }
+
+// avx2fma512 is avx2fma with the AVX-512 6×16 GEMM micro-kernel, which
+// gives the same bits as the 6×8 one (see gemm512_amd64.s): the set keeps
+// the name "avx2fma".
+var avx2fma512 = func() kernelSet {
+	s := avx2fma
+	s.gemm = gemmKernel16Asm
+	s.nr = 16
+	s.gemmName = "avx512 6x16"
+	return s
+}()
 
 func dotAsm(x, y []float64) float64 {
 	if len(x) == 0 {
@@ -109,4 +125,13 @@ func gemmKernelSupAsm(k int, a []float64, ars, acs int, b []float64, brs int, c 
 	_ = b[(k-1)*brs+gemmNR-1]
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
 	gemmKernel6x8S(k, unsafe.SliceData(a), ars, acs, unsafe.SliceData(b), brs, unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+// gemmKernel16Asm is the AVX-512 6×16 micro-kernel: b holds k*16 values
+// and c rows 0..5 × cols 0..15 at ldc.
+func gemmKernel16Asm(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+	_ = a[k*gemmMR-1]
+	_ = b[k*16-1]
+	_ = c[(gemmMR-1)*ldc+15]
+	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 }

@@ -74,10 +74,13 @@ func testSizes() []int {
 }
 
 // sets returns the kernel sets to test: generic always, the accelerated
-// set when this build and CPU have one.
+// set when this build and CPU have one, and its AVX-512 GEMM variant.
 func sets() []kernelSet {
 	out := []kernelSet{generic}
 	if acc, ok := accelerated(); ok {
+		out = append(out, acc)
+	}
+	if acc, ok := accelerated512(); ok {
 		out = append(out, acc)
 	}
 	return out
@@ -220,5 +223,14 @@ func TestDispatch(t *testing.T) {
 	t.Setenv("HIFM_KERNELS", "")
 	if s := selectKernels(); s.name != av[0] {
 		t.Errorf("default selection %q, want %q (first of Available)", s.name, av[0])
+	}
+	if s5, ok := accelerated512(); ok {
+		if s := selectKernels(); s.gemmName != s5.gemmName {
+			t.Errorf("default GEMM kernel %q, want %q", s.gemmName, s5.gemmName)
+		}
+		t.Setenv("HIFM_KERNELS", "avx2fma")
+		if s := selectKernels(); s.name != "avx2fma" || s.nr != 8 {
+			t.Errorf("HIFM_KERNELS=avx2fma selected %q/%q", s.name, s.gemmName)
+		}
 	}
 }
