@@ -285,3 +285,62 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+
+// func siluSigmoidAVX2(y, c, x *float64, n int)
+// y[i] = x[i] σ(x[i]), c[i] = σ(x[i]) for i < n, n a multiple of 4: the
+// exponential and σ of softplusSigmoidAVX2, without the logarithm.
+TEXT ·siluSigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ c+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VMOVUPD spc_one<>(SB), Y15
+	XORQ AX, AX
+
+sloop:
+	CMPQ AX, CX
+	JGE  sdone
+	VMOVUPD (SI)(AX*8), Y0
+	VANDPD  spc_absmask<>(SB), Y0, Y1
+	VCMPPD  $2, spc_lim<>(SB), Y1, Y2
+	VMINPD  spc_lim<>(SB), Y1, Y1
+	VMULPD   spc_neglog2e<>(SB), Y1, Y3
+	VROUNDPD $0, Y3, Y3
+	VMOVAPD  Y1, Y4
+	VFMADD231PD spc_ln2hi<>(SB), Y3, Y4
+	VFMADD231PD spc_ln2lo<>(SB), Y3, Y4
+	VMOVUPD spc_e13<>(SB), Y5
+	VFMADD213PD spc_e12<>(SB), Y4, Y5
+	VFMADD213PD spc_e11<>(SB), Y4, Y5
+	VFMADD213PD spc_e10<>(SB), Y4, Y5
+	VFMADD213PD spc_e9<>(SB), Y4, Y5
+	VFMADD213PD spc_e8<>(SB), Y4, Y5
+	VFMADD213PD spc_e7<>(SB), Y4, Y5
+	VFMADD213PD spc_e6<>(SB), Y4, Y5
+	VFMADD213PD spc_e5<>(SB), Y4, Y5
+	VFMADD213PD spc_e4<>(SB), Y4, Y5
+	VFMADD213PD spc_e3<>(SB), Y4, Y5
+	VFMADD213PD spc_e2<>(SB), Y4, Y5
+	VFMADD213PD spc_e1<>(SB), Y4, Y5
+	VFMADD213PD spc_e0<>(SB), Y4, Y5
+	VADDPD spc_magic<>(SB), Y3, Y6
+	VPSLLQ $52, Y6, Y6
+	VMULPD Y6, Y5, Y5
+	VANDPD Y2, Y5, Y5
+	VADDPD  Y15, Y5, Y6
+	VDIVPD  Y6, Y15, Y7
+	VMULPD  Y7, Y5, Y8
+	VBLENDVPD Y0, Y8, Y7, Y9
+	VMULPD  Y9, Y0, Y1
+	VCMPPD  $3, Y0, Y0, Y2
+	VBLENDVPD Y2, Y0, Y1, Y1
+	VBLENDVPD Y2, Y0, Y9, Y9
+	VMOVUPD Y1, (DI)(AX*8)
+	VMOVUPD Y9, (DX)(AX*8)
+	ADDQ $4, AX
+	JMP  sloop
+
+sdone:
+	VZEROUPPER
+	RET

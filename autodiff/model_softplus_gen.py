@@ -123,4 +123,55 @@ done:
 	RET
 """
 w(body)
+
+body2 = f"""
+// func siluSigmoidAVX2(y, c, x *float64, n int)
+// y[i] = x[i] σ(x[i]), c[i] = σ(x[i]) for i < n, n a multiple of 4: the
+// exponential and σ of softplusSigmoidAVX2, without the logarithm.
+TEXT ·siluSigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ c+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VMOVUPD {K('one')}, Y15
+	XORQ AX, AX
+
+sloop:
+	CMPQ AX, CX
+	JGE  sdone
+	VMOVUPD (SI)(AX*8), Y0
+	VANDPD  {K('absmask')}, Y0, Y1
+	VCMPPD  $2, {K('lim')}, Y1, Y2
+	VMINPD  {K('lim')}, Y1, Y1
+	VMULPD   {K('neglog2e')}, Y1, Y3
+	VROUNDPD $0, Y3, Y3
+	VMOVAPD  Y1, Y4
+	VFMADD231PD {K('ln2hi')}, Y3, Y4
+	VFMADD231PD {K('ln2lo')}, Y3, Y4
+	VMOVUPD {K('e13')}, Y5
+"""
+for k in range(12, -1, -1):
+    body2 += f"\tVFMADD213PD {K('e%d' % k)}, Y4, Y5\n"
+body2 += f"""	VADDPD {K('magic')}, Y3, Y6
+	VPSLLQ $52, Y6, Y6
+	VMULPD Y6, Y5, Y5
+	VANDPD Y2, Y5, Y5
+	VADDPD  Y15, Y5, Y6
+	VDIVPD  Y6, Y15, Y7
+	VMULPD  Y7, Y5, Y8
+	VBLENDVPD Y0, Y8, Y7, Y9
+	VMULPD  Y9, Y0, Y1
+	VCMPPD  $3, Y0, Y0, Y2
+	VBLENDVPD Y2, Y0, Y1, Y1
+	VBLENDVPD Y2, Y0, Y9, Y9
+	VMOVUPD Y1, (DI)(AX*8)
+	VMOVUPD Y9, (DX)(AX*8)
+	ADDQ $4, AX
+	JMP  sloop
+
+sdone:
+	VZEROUPPER
+	RET
+"""
+w(body2)
 open("model_softplus_amd64.s", "w").write("\n".join(out))

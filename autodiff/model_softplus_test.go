@@ -36,20 +36,36 @@ func TestSoftplusCachedMatchesSoftplus(t *testing.T) {
 		}
 		return val, grad, h.Data
 	}
-	v1, g1, h1 := f(Softplus)
-	v2, g2, h2 := f(SoftplusCached)
-	opt := cmpopts.EquateApprox(1e-15, 1e-300)
-	for _, c := range []struct {
-		name string
-		a, b []float64
-	}{{"value", v1, v2}, {"gradient", g1, g2}, {"Hessian-vector", h1, h2}} {
-		if d := cmp.Diff(c.a, c.b, opt); d != "" {
-			t.Errorf("%s (-Softplus +SoftplusCached):\n%s", c.name, d)
+	// Sigmoid's derivative σ − σ² cancels for large |x| (relative error
+	// ulp/(1 − σ) ≈ 5e-8 at |x| = 20, and 0 instead of e^−40 at 40), while
+	// SigmoidFast uses σ(x)σ(−x): compare its derivatives to 1e-7 relative,
+	// 1e-15 absolute.
+	for _, pair := range []struct {
+		name      string
+		ref, fast func(*Node) *Node
+		derivOpt  cmp.Option
+	}{{"softplus", Softplus, SoftplusCached, nil}, {"silu", SiLU, SiLUCached, nil},
+		{"sigmoid", Sigmoid, SigmoidFast, cmpopts.EquateApprox(1e-7, 1e-15)}} {
+		v1, g1, h1 := f(pair.ref)
+		v2, g2, h2 := f(pair.fast)
+		opt := cmpopts.EquateApprox(1e-15, 1e-300)
+		dopt := opt
+		if pair.derivOpt != nil {
+			dopt = pair.derivOpt
 		}
-	}
-	for i, v := range v2 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Errorf("softplus(%g) = %g", xs[i], v)
+		for _, c := range []struct {
+			name string
+			a, b []float64
+			opt  cmp.Option
+		}{{"value", v1, v2, opt}, {"gradient", g1, g2, dopt}, {"Hessian-vector", h1, h2, dopt}} {
+			if d := cmp.Diff(c.a, c.b, c.opt); d != "" {
+				t.Errorf("%s %s (-reference +fast):\n%s", pair.name, c.name, d)
+			}
+		}
+		for i, v := range v2 {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("%s(%g) = %g", pair.name, xs[i], v)
+			}
 		}
 	}
 }
@@ -95,9 +111,20 @@ func TestSoftplusSigmoidKernel(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, len(xs)} {
 		x := xs[:n]
 		y, c := make([]float64, n), make([]float64, n)
+		ys, cs := make([]float64, n), make([]float64, n)
 		softplusSigmoid(y, c, x)
+		siluSigmoid(ys, cs, x)
 		for i, v := range x {
 			wy, wc := softplusRef(v)
+			if cs[i] != c[i] && !(math.IsNaN(c[i]) && math.IsNaN(cs[i])) {
+				t.Errorf("σ(%v): %v from the SiLU kernel, %v from softplus's", v, cs[i], c[i])
+			}
+			if ws := v * wc; ys[i] != ws && !(math.Abs(ys[i]-ws) <= 1e-15*math.Abs(ws) || math.Abs(ys[i]-ws) < 1e-300) && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				t.Errorf("silu(%v) = %v, want %v", v, ys[i], ws)
+			}
+			if math.IsNaN(v) && (!math.IsNaN(ys[i]) || !math.IsNaN(cs[i])) {
+				t.Errorf("silu(NaN) = %v, %v", ys[i], cs[i])
+			}
 			if math.IsNaN(v) {
 				if !math.IsNaN(y[i]) || !math.IsNaN(c[i]) {
 					t.Errorf("x = NaN: got %v, %v", y[i], c[i])

@@ -277,9 +277,9 @@ func (e *EGNN) ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *au
 func actDeriv(name string) func(*autodiff.Node) *autodiff.Node {
 	if name == "silu" {
 		return func(x *autodiff.Node) *autodiff.Node {
-			sg := autodiff.Sigmoid(x)
+			sg := autodiff.SigmoidFast(x)
 			return autodiff.Mul(sg, autodiff.AddScalar(autodiff.Mul(x, autodiff.AddScalar(autodiff.Neg(sg), 1)), 1))
 		}
 	}
-	return autodiff.Sigmoid
+	return autodiff.SigmoidFast
 }

@@ -309,7 +309,7 @@ func activation(name string) (func(*autodiff.Node) *autodiff.Node, error) {
 	case "softplus":
 		return autodiff.SoftplusCached, nil
 	case "silu":
-		return autodiff.SiLU, nil
+		return autodiff.SiLUCached, nil
 	}
 	return nil, fmt.Errorf("model: unknown activation %q (want softplus or silu)", name)
 }
