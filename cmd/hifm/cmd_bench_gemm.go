@@ -65,8 +65,8 @@ examples:
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintf(stdout, "gemm n=%d threads=%d kernels=%s: %.2f GFLOP/s (median of %d runs)\n",
-		res.N, res.Threads, res.Kernels, res.GFLOPS, *runs)
+	_, err := fmt.Fprintf(stdout, "gemm n=%d threads=%d kernels=%s (%s): %.2f GFLOP/s (median of %d runs)\n",
+		res.N, res.Threads, res.Kernels, kernels.GemmKernel(), res.GFLOPS, *runs)
 	return err
 }
 

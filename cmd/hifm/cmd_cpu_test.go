@@ -29,6 +29,9 @@ func TestCPUJSON(t *testing.T) {
 	if len(r.Available) == 0 || r.Available[len(r.Available)-1] != "generic" {
 		t.Errorf("available = %v, want generic last", r.Available)
 	}
+	if r.GemmKernel != kernels.GemmKernel() || r.GemmKernel == "" {
+		t.Errorf("gemm_kernel = %q, library uses %q", r.GemmKernel, kernels.GemmKernel())
+	}
 	if r.Arch == "" || r.NumCPU < 1 || r.Threads < 1 || r.Features == nil {
 		t.Errorf("incomplete report %+v", r)
 	}
@@ -51,7 +54,7 @@ func TestCPUText(t *testing.T) {
 	if code := run([]string{"cpu"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
-	for _, want := range []string{"cpu:", "features:", "kernels:   " + kernels.Name()} {
+	for _, want := range []string{"cpu:", "features:", "kernels:   " + kernels.Name(), "gemm:      " + kernels.GemmKernel()} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
