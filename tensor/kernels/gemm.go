@@ -70,7 +70,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int,
 		return
 	}
 	if impl.sup != nil && m*n*k < gemmSupMax {
-		g.supPath(impl.sup)
+		g.supPath(impl.sup, impl.sup16)
 		return
 	}
 	g.blocked(impl.gemm, impl.nr)
@@ -173,12 +173,16 @@ func (g *gemmArgs) vector() bool {
 	return false
 }
 
-// supPath computes a small product with the strided micro-kernel: no
+// supKernel is a strided micro-kernel (see gemmKernelSupAsm).
+type supKernel func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
+
+// supPath computes a small product with the strided micro-kernels: no
 // packing except for B slivers of a transposed B and for the edge slivers
 // (whose missing rows or columns must read as zeros, not out of bounds).
-// It keeps the packed path's k slabs, block shapes and arithmetic, so it
-// gives the same bits.
-func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)) {
+// Full 16-column blocks use kern16 when there is one, the rest kern8. It
+// keeps the packed path's k slabs and per-element arithmetic, so it gives
+// the same bits.
+func (g *gemmArgs) supPath(kern8, kern16 supKernel) {
 	buf := getBuf()
 	j := gemmJob{gemmArgs: *g}
 	c, ldc := g.c, g.ldc
@@ -192,15 +196,19 @@ func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float
 		if pc == 0 {
 			beta = g.beta
 		}
-		for jr := 0; jr < g.n; jr += gemmNR {
-			nr := min(gemmNR, g.n-jr)
+		for jr := 0; jr < g.n; {
+			NR, kern := gemmNR, kern8
+			if kern16 != nil && g.n-jr >= 16 {
+				NR, kern = 16, kern16
+			}
+			nr := min(NR, g.n-jr)
 			var bp []float64
-			brs := gemmNR
-			if !g.transB && nr == gemmNR {
+			brs := NR
+			if !g.transB && nr == NR {
 				bp, brs = g.b[pc*g.ldb+jr:], g.ldb
 			} else {
-				j.packB(buf.b[:], pc, kc, jr, jr+nr, gemmNR)
-				bp = buf.b[:kc*gemmNR]
+				j.packB(buf.b[:], pc, kc, jr, jr+nr, NR)
+				bp = buf.b[:kc*NR]
 			}
 			for ir := 0; ir < g.m; ir += gemmMR {
 				mr := min(gemmMR, g.m-ir)
@@ -216,19 +224,20 @@ func (g *gemmArgs) supPath(kern func(k int, a []float64, ars, acs int, b []float
 					j.packA(buf.a[:], ir, mr, pc, kc)
 					ap, ra, ca = buf.a[:kc*gemmMR], 1, gemmMR
 				}
-				if mr == gemmMR && nr == gemmNR {
+				if mr == gemmMR && nr == NR {
 					kern(kc, ap, ra, ca, bp, brs, c[ir*ldc+jr:], ldc, g.alpha, beta)
 					continue
 				}
 				tmp := buf.tmp[:]
 				for r := 0; r < mr; r++ {
-					copy(tmp[r*gemmNR:r*gemmNR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
+					copy(tmp[r*NR:r*NR+nr], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr])
 				}
-				kern(kc, ap, ra, ca, bp, brs, tmp, gemmNR, g.alpha, beta)
+				kern(kc, ap, ra, ca, bp, brs, tmp, NR, g.alpha, beta)
 				for r := 0; r < mr; r++ {
-					copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*gemmNR:r*gemmNR+nr])
+					copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nr], tmp[r*NR:r*NR+nr])
 				}
 			}
+			jr += NR
 		}
 	}
 	putBuf(buf)

@@ -158,3 +158,122 @@ z_beta_general:
 	ZROWB(Z14, Z15)
 	VZEROUPPER
 	RET
+
+// Strided twin of ZSTEP (see SSTEP in gemm_amd64.s): A element (r, p) at
+// SI + r*R9, B row p at DI; advance SI by R12 and DI by R13.
+#define ZSSTEP \
+	VMOVUPD      (DI), Z0;          \
+	VMOVUPD      64(DI), Z1;        \
+	VBROADCASTSD (SI), Z2;          \
+	VFMADD231PD  Z0, Z2, Z4;        \
+	VFMADD231PD  Z1, Z2, Z5;        \
+	VBROADCASTSD (SI)(R9*1), Z3;    \
+	VFMADD231PD  Z0, Z3, Z6;        \
+	VFMADD231PD  Z1, Z3, Z7;        \
+	VBROADCASTSD (SI)(R9*2), Z2;    \
+	VFMADD231PD  Z0, Z2, Z8;        \
+	VFMADD231PD  Z1, Z2, Z9;        \
+	VBROADCASTSD (SI)(R10*1), Z3;   \
+	VFMADD231PD  Z0, Z3, Z10;       \
+	VFMADD231PD  Z1, Z3, Z11;       \
+	VBROADCASTSD (SI)(R9*4), Z2;    \
+	VFMADD231PD  Z0, Z2, Z12;       \
+	VFMADD231PD  Z1, Z2, Z13;       \
+	VBROADCASTSD (SI)(R11*1), Z3;   \
+	VFMADD231PD  Z0, Z3, Z14;       \
+	VFMADD231PD  Z1, Z3, Z15;       \
+	ADDQ         R12, SI;           \
+	ADDQ         R13, DI
+
+// func gemmKernel6x16S(k int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc int, alpha, beta float64)
+// As gemmKernel6x16 with A element (r, p) at a[r*ars+p*acs] and B element
+// (p, q) at b[p*brs+q].
+TEXT ·gemmKernel6x16S(SB), NOSPLIT, $0-80
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   ars+16(FP), R9
+	SHLQ   $3, R9
+	LEAQ   (R9)(R9*2), R10
+	LEAQ   (R9)(R9*4), R11
+	MOVQ   acs+24(FP), R12
+	SHLQ   $3, R12
+	MOVQ   b+32(FP), DI
+	MOVQ   brs+40(FP), R13
+	SHLQ   $3, R13
+	MOVQ   c+48(FP), DX
+	MOVQ   ldc+56(FP), R8
+	SHLQ   $3, R8
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	MOVQ   CX, BX
+	SHRQ   $2, BX
+	JZ     zs_tail
+
+zs_loop4:
+	PREFETCHT0 (DI)(R13*8)
+	ZSSTEP
+	ZSSTEP
+	ZSSTEP
+	ZSSTEP
+	DECQ BX
+	JNZ  zs_loop4
+
+zs_tail:
+	ANDQ $3, CX
+	JZ   zs_store
+
+zs_loop1:
+	ZSSTEP
+	DECQ CX
+	JNZ  zs_loop1
+
+zs_store:
+	VBROADCASTSD alpha+64(FP), Z0
+	VBROADCASTSD beta+72(FP), Z3
+	VXORPD       X1, X1, X1
+	VUCOMISD     X1, X3
+	JNE          zs_beta_nonzero
+	JPS          zs_beta_nonzero
+	ZROW0(Z4, Z5)
+	ZROW0(Z6, Z7)
+	ZROW0(Z8, Z9)
+	ZROW0(Z10, Z11)
+	ZROW0(Z12, Z13)
+	ZROW0(Z14, Z15)
+	VZEROUPPER
+	RET
+
+zs_beta_nonzero:
+	MOVQ     $0x3ff0000000000000, AX
+	VMOVQ    AX, X2
+	VUCOMISD X2, X3
+	JNE      zs_beta_general
+	JPS      zs_beta_general
+	ZROW1(Z4, Z5)
+	ZROW1(Z6, Z7)
+	ZROW1(Z8, Z9)
+	ZROW1(Z10, Z11)
+	ZROW1(Z12, Z13)
+	ZROW1(Z14, Z15)
+	VZEROUPPER
+	RET
+
+zs_beta_general:
+	ZROWB(Z4, Z5)
+	ZROWB(Z6, Z7)
+	ZROWB(Z8, Z9)
+	ZROWB(Z10, Z11)
+	ZROWB(Z12, Z13)
+	ZROWB(Z14, Z15)
+	VZEROUPPER
+	RET

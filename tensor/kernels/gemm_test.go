@@ -400,7 +400,7 @@ func TestGemmSupMatchesPacked(t *testing.T) {
 					cp, cs := g.c.clone(), g.c.clone()
 					ap, as := args(cp), args(cs)
 					ap.blocked(set.gemm, set.nr)
-					as.supPath(set.sup)
+					as.supPath(set.sup, set.sup16)
 					cs.checkGuards(t, "sup")
 					for i, v := range cs.s() {
 						if math.Float64bits(v) != math.Float64bits(cp.s()[i]) {

@@ -65,6 +65,8 @@ type kernelSet struct {
 	// sup is the 6×8 kernel on unpacked (strided) operands for small
 	// products, or nil; it must give the same bits as gemm.
 	sup func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
+	// sup16 is the 6×16 strided kernel (AVX-512), or nil.
+	sup16 func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
 }
 
 var generic = kernelSet{

@@ -35,6 +35,9 @@ func gemmKernel6x8S(k int, a *float64, ars, acs int, b *float64, brs int, c *flo
 //go:noescape
 func gemmKernel6x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+//go:noescape
+func gemmKernel6x16S(k int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc int, alpha, beta float64)
+
 var avx2fma = kernelSet{
 	name:     "avx2fma",
 	dot:      dotAsm,
@@ -57,6 +60,7 @@ var avx2fma512 = func() kernelSet {
 	s.gemm = gemmKernel16Asm
 	s.nr = 16
 	s.gemmName = "avx512 6x16"
+	s.sup16 = gemmKernelSup16Asm
 	return s
 }()
 
@@ -134,4 +138,13 @@ func gemmKernel16Asm(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	_ = b[k*16-1]
 	_ = c[(gemmMR-1)*ldc+15]
 	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+// gemmKernelSup16Asm is the strided AVX-512 6×16 kernel (see
+// gemmKernelSupAsm).
+func gemmKernelSup16Asm(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64) {
+	_ = a[(gemmMR-1)*ars+(k-1)*acs]
+	_ = b[(k-1)*brs+15]
+	_ = c[(gemmMR-1)*ldc+15]
+	gemmKernel6x16S(k, unsafe.SliceData(a), ars, acs, unsafe.SliceData(b), brs, unsafe.SliceData(c), ldc, alpha, beta)
 }
