@@ -30,6 +30,12 @@ bench:
 demo: build
 	./bin/hifm demo
 
+# Both tables of the paper at the small budget (each < 45 min on 2 cores),
+# with the figures, into out/table1 and out/table2.
+reproduce: build
+	./bin/hifm reproduce table2 -budget small -out out/table2
+	./bin/hifm reproduce table1 -budget small -out out/table1
+
 clean:
 	rm -rf bin
 	$(GO) clean -testcache
