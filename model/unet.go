@@ -84,7 +84,7 @@ func (c conv) apply(p []*autodiff.Node, x *autodiff.Node) *autodiff.Node {
 const groupNormEps = 1e-5
 
 func (u *UNet) norm(p []*autodiff.Node, n gnorm, x *autodiff.Node) *autodiff.Node {
-	return autodiff.GroupNorm(x, u.cfg.Groups, p[n.gamma], p[n.beta], groupNormEps)
+	return autodiff.GroupNormFast(x, u.cfg.Groups, p[n.gamma], p[n.beta], groupNormEps)
 }
 
 // res applies a residual block to x (B, C, H, W) with the activated time

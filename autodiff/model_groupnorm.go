@@ -1,0 +1,159 @@
+package autodiff
+
+import (
+	"fmt"
+	"math"
+)
+
+// GroupNormFast is GroupNorm (same arguments and result; gamma and beta
+// required) computed directly: one pass for each group's mean and biased
+// variance, one for y = γ·x̂ + β with x̂ = (x − μ)·r, r = 1/√(σ² + eps). It
+// keeps x̂ and r, and its VJP in the no-record sweeps of training and of
+// divergences is the closed form
+//
+//	dx = r·(g − mean(g) − x̂·mean(g·x̂)),  g = γ·gy (means over the group)
+//	dγ = Σ gy·x̂,  dβ = Σ gy            (sums over samples and pixels)
+//
+// Recorded sweeps build the same formula from graph ops on x (recomputing
+// x̂ and r the composite way), so it is differentiable to any order.
+func GroupNormFast(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
+	xs := x.val.Shape
+	if len(xs) < 2 || groups < 1 || xs[1]%groups != 0 {
+		panic(shapeErr("GroupNormFast", fmt.Sprintf("%d groups must divide the channels", groups), xs))
+	}
+	channelCheck("GroupNormFast", x, gamma)
+	channelCheck("GroupNormFast", x, beta)
+	g := x.g
+	n, c := xs[0], xs[1]
+	inner := x.val.Size() / (n * c)
+	cg := c / groups
+	m := cg * inner
+	y := g.newNode("GroupNormFast", xs, groupNormFastVJP, x, gamma, beta)
+	y.iarg[0] = groups
+	y.farg = eps
+	xhat := g.newNode("GroupNormXhat", xs, nil)
+	rstd := g.newNode("GroupNormRstd", []int{n * groups}, nil)
+	y.aux, xhat.aux = xhat, rstd
+	xd, yd, hd, rd := x.data(), y.data(), xhat.data(), rstd.data()
+	gd, bd := gamma.data(), beta.data()
+	for k := range n * groups {
+		seg := xd[k*m : (k+1)*m]
+		var mu float64
+		for _, v := range seg {
+			mu += v
+		}
+		mu /= float64(m)
+		var v2 float64
+		for _, v := range seg {
+			d := v - mu
+			v2 += d * d
+		}
+		r := 1 / math.Sqrt(v2/float64(m)+eps)
+		rd[k] = r
+		c0 := (k % groups) * cg
+		for j := range cg {
+			ga, be := gd[c0+j], bd[c0+j]
+			off := k*m + j*inner
+			for i, v := range xd[off : off+inner] {
+				h := (v - mu) * r
+				hd[off+i] = h
+				yd[off+i] = ga*h + be
+			}
+		}
+	}
+	return y
+}
+
+func groupNormFastVJP(n, gy *Node) {
+	x, gamma, beta := n.in[0], n.in[1], n.in[2]
+	g := n.g
+	groups, eps := n.iarg[0], n.farg
+	if g.record {
+		// Differentiable closed form from graph ops.
+		xs := x.val.Shape
+		nb := xs[0] * groups
+		m := x.val.Size() / nb
+		xr := Reshape(x, nb, m)
+		xc := Sub(xr, ExpandAxis(MeanAxis(xr, 1), 1, m))
+		r := ExpandAxis(Pow(AddScalar(MeanAxis(Square(xc), 1), eps), -0.5), 1, m)
+		xh := Mul(xc, r)
+		if g.want(x) {
+			gg := Reshape(MulChannel(gy, gamma), nb, m)
+			m1 := ExpandAxis(MeanAxis(gg, 1), 1, m)
+			m2 := ExpandAxis(MeanAxis(Mul(gg, xh), 1), 1, m)
+			g.acc(x, Reshape(Mul(r, Sub(Sub(gg, m1), Mul(xh, m2))), xs...))
+		}
+		if g.want(gamma) {
+			g.acc(gamma, ChannelSum(Mul(gy, Reshape(xh, xs...))))
+		}
+		if g.want(beta) {
+			g.acc(beta, ChannelSum(gy))
+		}
+		return
+	}
+	xhat := n.aux
+	rstd := xhat.aux
+	xs := x.val.Shape
+	nn, c := xs[0], xs[1]
+	inner := x.val.Size() / (nn * c)
+	cg := c / groups
+	m := cg * inner
+	gyd, hd, rd, gad := gy.data(), xhat.data(), rstd.data(), gamma.data()
+	if g.want(x) {
+		dx := g.newNode("GroupNormFastBackX", xs, nil)
+		dd := dx.data()
+		for k := range nn * groups {
+			c0 := (k % groups) * cg
+			var m1, m2 float64
+			for j := range cg {
+				ga := gad[c0+j]
+				off := k*m + j*inner
+				h := hd[off : off+inner]
+				for i, v := range gyd[off : off+inner] {
+					gv := ga * v
+					m1 += gv
+					m2 += gv * h[i]
+				}
+			}
+			m1 /= float64(m)
+			m2 /= float64(m)
+			r := rd[k]
+			for j := range cg {
+				ga := gad[c0+j]
+				off := k*m + j*inner
+				h := hd[off : off+inner]
+				d := dd[off : off+inner]
+				for i, v := range gyd[off : off+inner] {
+					d[i] = r * (ga*v - m1 - h[i]*m2)
+				}
+			}
+		}
+		g.acc(x, dx)
+	}
+	if g.want(gamma) || g.want(beta) {
+		dg := g.newNode("GroupNormFastBackGamma", []int{c}, nil)
+		db := g.newNode("GroupNormFastBackBeta", []int{c}, nil)
+		dgd, dbd := dg.data(), db.data()
+		clear(dgd)
+		clear(dbd)
+		for s := range nn {
+			for ch := range c {
+				off := (s*c + ch) * inner
+				h := hd[off : off+inner]
+				var a, b float64
+				for i, v := range gyd[off : off+inner] {
+					a += v * h[i]
+					b += v
+				}
+				dgd[ch] += a
+				dbd[ch] += b
+			}
+		}
+		if g.want(gamma) {
+			g.acc(gamma, dg)
+		}
+		if g.want(beta) {
+			g.acc(beta, db)
+		}
+	}
+}
