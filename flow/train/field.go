@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hifm-go/hifm/autodiff"
 	"github.com/hifm-go/hifm/flow"
@@ -156,6 +158,10 @@ type NLLResult struct {
 	LogNormalizer float64
 	// Dim is the density's dimension: (N−1)d for particles, else n.
 	Dim int
+	// Failed lists the test samples whose solve failed (NLL[i] is NaN,
+	// excluded from Mean); FirstError is the first of their errors.
+	Failed     []int
+	FirstError error
 }
 
 // BgflowMean is the mean NLL in bgflow's convention (no normalising
@@ -174,7 +180,9 @@ func (r *NLLResult) BitsPerDim(w float64) float64 {
 // integrating the augmented ODE d/ds [y, ℓ] = [v_θ, div v_θ] from T1 back to
 // T0 (HIFM-MATH §6; Interval gives [T0, T1]) with rk45, one independent
 // solve per point, on Workers goroutines. Every result is the same for any
-// worker count. A cancelled ctx stops the solves with ctx.Err().
+// worker count. A solve that fails (the learned field diverging, too many
+// steps) is listed in Failed and left out of the mean; if all fail NLL
+// returns an error. A cancelled ctx stops the solves with ctx.Err().
 func NLL(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLLOptions) (*NLLResult, error) {
 	cfg = cfg.withDefaults()
 	base, err := cfg.Base()
@@ -224,44 +232,76 @@ func NLL(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 	}
 	hutch := fields[0].Method == DivHutchinson
 	solver := rk45.Options{RTol: opt.RTol, ATol: opt.ATol, MaxSteps: opt.MaxSteps}
-	res, err := rk45.SolveBatch(func(w, prob int, s float64, y, dy []float64) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		f := fields[w]
-		if hutch && current[w] != prob {
-			f.SetProbes(rand.New(rand.NewPCG(mix(opt.Seed, 0x70726f6265), uint64(prob))), opt.Probes, cfg.Particles, cfg.SpatialDim)
-			current[w] = prob
-		}
-		div, err := f.VelocityDiv(s, y[:n], dy[:n])
-		dy[n] = div
-		return err
-	}, t1, t0, y0s, solver, workers)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("train: likelihood solve: %w", err)
+	res := make([]*rk45.Result, len(xs))
+	errs := make([]error, len(xs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func(f *NetField) {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(xs) {
+					return
+				}
+				if hutch {
+					f.SetProbes(rand.New(rand.NewPCG(mix(opt.Seed, 0x70726f6265), uint64(i))), opt.Probes, cfg.Particles, cfg.SpatialDim)
+				}
+				res[i], errs[i] = rk45.Solve(func(s float64, y, dy []float64) error {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					div, err := f.VelocityDiv(s, y[:n], dy[:n])
+					dy[n] = div
+					return err
+				}, t1, t0, y0s[i], solver)
+			}
+		}(fields[w])
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	out := &NLLResult{NLL: make([]float64, len(xs)), NFE: make([]int, len(xs)), Dim: n}
 	if zb, ok := base.(flow.ZeroCOMBase); ok {
 		out.LogNormalizer = zb.LogNormalizer()
 		out.Dim = zb.SubspaceDim()
 	}
+	var ok int
 	for i := range res {
+		if errs[i] != nil {
+			// A diverging solve (e.g. a field that blows up in finite
+			// time) is reported, not averaged in.
+			out.NLL[i] = math.NaN()
+			out.Failed = append(out.Failed, i)
+			if out.FirstError == nil {
+				out.FirstError = fmt.Errorf("test sample %d: %w", i, errs[i])
+			}
+			if res[i] != nil {
+				out.NFE[i] = res[i].NFE
+			}
+			continue
+		}
 		logp := base.LogDensity(res[i].Y[:n]) + res[i].Y[n]
 		out.NLL[i] = -logp
 		out.NFE[i] = res[i].NFE
 		out.Mean += out.NLL[i]
 		out.MeanNFE += float64(res[i].NFE)
+		ok++
 	}
-	m := float64(len(xs))
+	if ok == 0 {
+		return nil, fmt.Errorf("train: every likelihood solve failed; first: %w", out.FirstError)
+	}
+	m := float64(ok)
 	out.Mean /= m
 	out.MeanNFE /= m
-	if len(xs) > 1 {
+	if ok > 1 {
 		var ss float64
 		for _, v := range out.NLL {
-			ss += (v - out.Mean) * (v - out.Mean)
+			if !math.IsNaN(v) {
+				ss += (v - out.Mean) * (v - out.Mean)
+			}
 		}
 		out.SE = math.Sqrt(ss / (m - 1) / m)
 	}

@@ -385,3 +385,26 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("NaN data accepted")
 	}
 }
+
+// TestNLLFailures: failed solves are reported, and an all-failed set is an
+// error rather than a NaN mean.
+func TestNLLFailures(t *testing.T) {
+	cfg := mlpConfig(flow.PathOT)
+	set := gaussianSet(4, 7, [2]float64{0, 0}, [2]float64{1, 1})
+	tr, err := New(cfg, set, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := [][]float64{set.Row(0), set.Row(1)}
+	if _, err := NLL(context.Background(), tr.Net, tr.Cfg, xs, NLLOptions{MaxSteps: 1}); err == nil {
+		t.Error("NLL with every solve failing returned no error")
+	}
+	if _, err := NLL(context.Background(), tr.Net, tr.Cfg, [][]float64{{1, math.Inf(1)}}, NLLOptions{}); err == nil {
+		t.Error("non-finite test point accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NLL(ctx, tr.Net, tr.Cfg, xs, NLLOptions{}); err != context.Canceled {
+		t.Errorf("cancelled NLL: %v", err)
+	}
+}

@@ -1,0 +1,143 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/hifm-go/hifm/autodiff"
+	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/model"
+	"github.com/hifm-go/hifm/tensor"
+)
+
+// benchLJ13 returns LJ13 training data: the reference split when present,
+// else a jittered cluster set of the same shape.
+func benchLJ13(b *testing.B, n int) *dataset.Set {
+	if s, err := dataset.LoadLJ13Split("train"); err == nil {
+		sub, err := s.Subset(min(n, s.N))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sub
+	}
+	return clusterSet(n, 13, 1)
+}
+
+// BenchmarkTrainEGNN: Algorithm 1 steps of the paper's LJ13 model (EGNN,
+// width 64, one layer, batch 256, HI-FM path) on 1 and 2 threads.
+func BenchmarkTrainEGNN(b *testing.B) {
+	set := benchLJ13(b, 1000)
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", th), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(th))
+			cfg := DefaultConfig()
+			cfg.Steps = 1 << 40
+			tr, err := New(cfg, set, th)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.TrainStep(th); err != nil { // warm-up: graph pools
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := tr.TrainStep(th); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*cfg.Batch)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkTrainUNet: training steps of the MNIST UNet (OT path, batch 32)
+// on synthetic 28×28 images.
+func BenchmarkTrainUNet(b *testing.B) {
+	set := &dataset.Set{N: 64, Dim: 784, Data: tensor.RandU(tensor.NewRNG(1), 0, 1, 64*784).Data}
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", th), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(th))
+			cfg := DefaultConfig()
+			cfg.Flow.Kind = "ot"
+			cfg.Net = model.NetConfig{Kind: model.KindUNet}
+			cfg.Particles, cfg.SpatialDim = 0, 0
+			cfg.Batch, cfg.Chunk, cfg.Steps = 32, 8, 1<<40
+			tr, err := New(cfg, set, th)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.TrainStep(th); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := tr.TrainStep(th); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*cfg.Batch)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkDivergenceEGNN: the exact divergence of the LJ13 EGNN field for
+// a batch of 256 configurations (39 reverse sweeps of one forward pass).
+func BenchmarkDivergenceEGNN(b *testing.B) {
+	set := benchLJ13(b, 256)
+	net, err := model.New(model.NetConfig{Kind: model.KindEGNN, Particles: 13}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := tensor.FromSlice(set.Data[:256*39], 256, 39)
+	s := tensor.RandU(tensor.NewRNG(2), 0, 1, 256, 1)
+	g := autodiff.NewGraph()
+	run := func() {
+		g.Reset()
+		p := model.Bind(g, net)
+		yn := g.Var(y)
+		v := net.Forward(g, p, yn, g.Const(s))
+		if _, err := autodiff.Divergence(v, yn, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/batch256")
+}
+
+// BenchmarkNLLLJ13: seconds per LJ13 test sample of the likelihood at
+// rtol = atol = 1e-2 (the paper's setting) with the exact divergence, for
+// an (untrained) EGNN on the HI-FM path.
+func BenchmarkNLLLJ13(b *testing.B) {
+	set := benchLJ13(b, 8)
+	cfg := DefaultConfig()
+	net, err := model.New(cfg.Net, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xs := make([][]float64, set.N)
+	for i := range xs {
+		xs[i] = set.Row(i)
+	}
+	b.ResetTimer()
+	var nfe float64
+	t0 := time.Now()
+	for range b.N {
+		r, err := NLL(context.Background(), net, cfg, xs, NLLOptions{Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nfe = r.MeanNFE
+	}
+	b.ReportMetric(time.Since(t0).Seconds()/float64(b.N*len(xs)), "s/sample")
+	b.ReportMetric(nfe, "NFE")
+}
