@@ -157,8 +157,8 @@ func (c NetConfig) Validate() error {
 	if _, err := activation(c.Activation); err != nil {
 		return err
 	}
-	if c.TimeEmbed < 2 || c.TimeEmbed%2 != 0 {
-		return fmt.Errorf("model: time_embed must be even and ≥ 2, got %d", c.TimeEmbed)
+	if c.TimeEmbed < 2 || c.TimeEmbed%2 != 0 || c.TimeEmbed > 1<<16 {
+		return fmt.Errorf("model: time_embed must be even and in [2, 65536], got %d", c.TimeEmbed)
 	}
 	if !(c.TimeScale > 0) || math.IsInf(c.TimeScale, 0) || !(c.TimeMaxPeriod > 1) || math.IsInf(c.TimeMaxPeriod, 0) {
 		return fmt.Errorf("model: time_scale must be > 0 and time_max_period > 1 (finite), got %g and %g", c.TimeScale, c.TimeMaxPeriod)
@@ -215,7 +215,23 @@ func New(cfg NetConfig, seed uint64) (Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	in := &initer{rng: tensor.NewRNG(seed)}
+	// Count the parameters first (no allocation), so that an absurd config
+	// is an error, not an out-of-memory crash.
+	dry := &initer{countOnly: true}
+	if _, err := build(cfg, dry); err != nil {
+		return nil, err
+	}
+	if dry.count > MaxParams {
+		return nil, fmt.Errorf("model: %s config has %d parameters, more than the limit %d", cfg.Kind, dry.count, MaxParams)
+	}
+	return build(cfg, &initer{rng: tensor.NewRNG(seed)})
+}
+
+// MaxParams bounds the number of scalar parameters New accepts (2 GiB of
+// float64).
+const MaxParams = 1 << 28
+
+func build(cfg NetConfig, in *initer) (Net, error) {
 	switch cfg.Kind {
 	case KindMLP:
 		return newMLP(cfg, in), nil
@@ -264,10 +280,13 @@ func NumParams(n Net) int {
 	return k
 }
 
-// initer creates parameters in order from one seeded generator.
+// initer creates parameters in order from one seeded generator. With
+// countOnly it only adds up their sizes (count; no tensors, no draws).
 type initer struct {
-	rng    *rand.Rand
-	params []*Param
+	rng       *rand.Rand
+	params    []*Param
+	countOnly bool
+	count     int
 }
 
 // add registers a parameter and returns its index.
@@ -276,9 +295,26 @@ func (in *initer) add(name string, t *tensor.Tensor) int {
 	return len(in.params) - 1
 }
 
+// tensor returns a new tensor from fill, or a nil-valued placeholder that
+// only counts in countOnly mode.
+func (in *initer) tensor(fill func() *tensor.Tensor, shape ...int) *tensor.Tensor {
+	if in.countOnly {
+		k := 1
+		for _, d := range shape {
+			k *= d
+			if k > MaxParams {
+				k = MaxParams + 1
+			}
+		}
+		in.count = min(in.count+k, MaxParams+1)
+		return nil
+	}
+	return fill()
+}
+
 // uniform registers a parameter drawn from U(−bound, bound).
 func (in *initer) uniform(name string, bound float64, shape ...int) int {
-	return in.add(name, tensor.RandU(in.rng, -bound, bound, shape...))
+	return in.add(name, in.tensor(func() *tensor.Tensor { return tensor.RandU(in.rng, -bound, bound, shape...) }, shape...))
 }
 
 // linear is a dense layer x·W + b with W (in, out) and b (out), initialised

@@ -115,6 +115,10 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		{NetConfig{Kind: "unet", Channels: []int{32, 60}}, "divisible by groups"},
 		{NetConfig{Kind: "unet", Height: 27}, "divisible"},
 		{NetConfig{Kind: "unet", Dim: 100}, "height·width"},
+		{NetConfig{Kind: "mlp", Dim: 1 << 20, Hidden: 1 << 16}, "parameters"},
+		{NetConfig{Kind: "egnn", Particles: 13, Hidden: 1 << 16, Layers: 64}, "parameters"},
+		{NetConfig{Kind: "unet", Channels: []int{4096, 4096, 4096}, Groups: 8}, "parameters"},
+		{NetConfig{Kind: "mlp", Dim: 3, TimeEmbed: 1 << 20}, "time_embed"},
 	}
 	for _, b := range bad {
 		_, err := New(b.cfg, 1)

@@ -60,7 +60,8 @@ func (in *initer) conv(name string, cin, cout, k int) conv {
 }
 
 func (in *initer) gnorm(name string, c int) gnorm {
-	return gnorm{gamma: in.add(name+".weight", tensor.Full(1, c)), beta: in.add(name+".bias", tensor.Zeros(c))}
+	return gnorm{gamma: in.add(name+".weight", in.tensor(func() *tensor.Tensor { return tensor.Full(1, c) }, c)),
+		beta: in.add(name+".bias", in.tensor(func() *tensor.Tensor { return tensor.Zeros(c) }, c))}
 }
 
 func (in *initer) resBlock(name string, cin, cout, tdim int) resBlock {
