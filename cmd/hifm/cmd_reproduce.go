@@ -292,14 +292,12 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	ro.Hooks.Eval = func(i int, p experiments.Point) {
-		if prog != nil {
-			prog.abort()
+		// One progress line per row: on a terminal the evaluation goes on
+		// its own line below the redrawn progress.
+		if prog != nil && prog.tty {
+			fmt.Fprintln(stderr)
 		}
 		fmt.Fprintf(stderr, "%s: step %d (epoch %.3g): test NLL %.4g, NFE %.3g\n", label(i), p.Step, p.Epoch, p.NLL, p.NFE)
-		prog = nil
-		if p.Step < budget.Steps {
-			prog = newProgress(stderr, label(i)+" train", budget.Steps)
-		}
 	}
 	_, err = experiments.Run(ctx, table, data, ro, func(r experiments.Result) error {
 		rc := r

@@ -99,7 +99,7 @@ func Budgets(table, name string) (Budget, error) {
 		b = Budget{Steps: 2, Batch: 2, Chunk: 2, TrainN: 16, TestN: 1, EvalPoints: 1, EvalN: 1,
 			SampleN: 2, Channels: []int{4, 8}, Groups: 2, TimeEmbed: 8, Probes: 1, LR: 1e-3}
 	case Table1 + "/" + BudgetSmall:
-		b = Budget{Steps: 150, Batch: 16, Chunk: 8, TrainN: 10000, TestN: 8, EvalPoints: 3, EvalN: 4,
+		b = Budget{Steps: 600, Batch: 16, Chunk: 8, TrainN: 60000, TestN: 16, EvalPoints: 4, EvalN: 4,
 			SampleN: 16, Channels: []int{8, 16}, Groups: 4, Probes: 1, LR: 1e-3}
 	case Table1 + "/" + BudgetPaper:
 		b = Budget{Steps: 50000, Batch: 128, Chunk: 8, TrainN: 60000, TestN: 1000, EvalPoints: 20, EvalN: 100,
