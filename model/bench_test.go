@@ -160,3 +160,27 @@ func BenchmarkEGNNDivergence(b *testing.B) {
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/batch256")
 	})
 }
+
+// BenchmarkEGNNDivergenceOne: v and the analytic divergence for a single
+// LJ13 configuration, as one right-hand side of the likelihood ODE.
+func BenchmarkEGNNDivergenceOne(b *testing.B) {
+	net, _ := New(NetConfig{Kind: "egnn", Particles: 13, Hidden: 64, Layers: 1}, 1)
+	rng := tensor.NewRNG(1)
+	y := tensor.RandN(rng, 1, 39)
+	s := tensor.RandU(rng, 0, 1, 1, 1)
+	g := autodiff.NewGraph()
+	dn := net.(DivergenceNet)
+	run := func() {
+		g.Reset()
+		if _, _, ok := dn.ForwardDivergence(g, Bind(g, net), g.Const(y), g.Const(s)); !ok {
+			b.Fatal("no analytic divergence")
+		}
+	}
+	run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+}
