@@ -6,9 +6,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -218,3 +222,47 @@ func TestBenchTrain(t *testing.T) {
 		t.Errorf("JSON output %s", stdout)
 	}
 }
+
+// Ctrl-C during training: exit 1 with a message naming the step, a
+// checkpoint that loads, and -resume finishes the run.
+func TestTrainInterrupt(t *testing.T) {
+	guard := make(chan os.Signal, 1) // keep SIGINT caught (see TestGenLJ13Interrupt)
+	signal.Notify(guard, os.Interrupt)
+	defer signal.Stop(guard)
+
+	dir := t.TempDir()
+	data := writeClusters(t, dir, 20, 4)
+	out := filepath.Join(dir, "run")
+	stderr := &lockedBuffer{first: make(chan struct{})}
+	var stdout bytes.Buffer
+	code := make(chan int, 1)
+	args := append([]string{"train", "-data", data, "-model", "egnn", "-steps", "1000000", "-out", out}, tinyTrain...)
+	go func() { code <- run(args, &stdout, stderr) }()
+	select {
+	case <-stderr.first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no output within 30 s")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 1 || !strings.Contains(stderr.String(), "interrupted at step") || !strings.Contains(stderr.String(), "-resume") {
+			t.Errorf("exit %d, stderr %q", c, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("train still running 30 s after SIGINT")
+	}
+	_, _, ck, err := train.Load(out)
+	if err != nil {
+		t.Fatalf("no usable checkpoint after Ctrl-C: %v", err)
+	}
+	runOK(t, "train", "-out", out, "-resume", "-steps", itoa(ck.Step+2))
+	if _, _, ck2, err := train.Load(out); err != nil || ck2.Step != ck.Step+2 {
+		t.Errorf("resume after interrupt: %v, step %v", err, ck2)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -34,6 +34,9 @@ type NetField struct {
 	// VelocityDiv; set them once per solve (SetProbes) so that the
 	// estimate is a fixed function of (s, y) during it.
 	Probes [][]float64
+	// NoAnalytic forces autodiff.Divergence even when the network has an
+	// analytic divergence (model.DivergenceNet), for cross-checks.
+	NoAnalytic bool
 
 	g      *autodiff.Graph
 	y, s   *tensor.Tensor
@@ -105,9 +108,26 @@ func (f *NetField) Velocity(s float64, y, v []float64) error {
 }
 
 // VelocityDiv implements flow.DivField: v = v_θ(y, s) and div_y v, exact
-// (autodiff.Divergence: n reverse sweeps of one forward pass) or by
+// (the network's analytic model.DivergenceNet form when it has one, else
+// autodiff.Divergence: n reverse sweeps of one forward pass) or by
 // Hutchinson with the probes set by SetProbes.
 func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
+	if dn, ok := f.Net.(model.DivergenceNet); ok && f.Method == DivExact && !f.NoAnalytic {
+		f.g.Reset()
+		copy(f.y.Data, y)
+		f.s.Data[0] = s
+		var out, div *autodiff.Node
+		var have bool
+		if err := tensor.Catch(func() {
+			out, div, have = dn.ForwardDivergence(f.g, model.Bind(f.g, f.Net), f.g.Const(f.y), f.g.Const(f.s))
+		}); err != nil {
+			return 0, err
+		}
+		if have {
+			copy(v, out.Value().Contiguous().Data)
+			return div.Value().Contiguous().Data[0], nil
+		}
+	}
 	out, yn, err := f.forward(s, y)
 	if err != nil {
 		return 0, err

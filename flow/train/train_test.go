@@ -311,6 +311,17 @@ func TestDivergence(t *testing.T) {
 			if !cmp.Equal(div, fd, cmpopts.EquateApprox(0, 1e-6)) {
 				t.Errorf("exact divergence %v, finite differences %v", div, fd)
 			}
+			// The EGNN's analytic divergence (model.DivergenceNet) against
+			// n reverse sweeps: the same quantity by different roundings.
+			sw, _ := NewNetField(tr.Net, DivExact)
+			sw.NoAnalytic = true
+			div2, err := sw.VelocityDiv(s, y, vp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cmp.Equal(div, div2, cmpopts.EquateApprox(1e-12, 1e-13)) || !cmp.Equal(v, vp) {
+				t.Errorf("divergence %v (net's own) vs %v (reverse sweeps); velocities equal: %v", div, div2, cmp.Equal(v, vp))
+			}
 			hf, _ := NewNetField(tr.Net, DivHutchinson)
 			hf.SetProbes(rand.New(rand.NewPCG(1, 2)), 4000, 0, 0)
 			est, err := hf.VelocityDiv(s, y, v)

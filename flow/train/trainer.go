@@ -40,6 +40,7 @@ type Trainer struct {
 
 	perm      []int // permutation of the current epoch
 	permEpoch int64
+	all       []int // data indices of the current batch
 }
 
 // chunk is one fixed slice of the batch with its buffers and its partial
@@ -57,6 +58,9 @@ type chunk struct {
 	grads  []*tensor.Tensor
 	loss   float64
 	err    error
+	pcg    *rand.PCG
+	rng    *rand.Rand
+	p      []*autodiff.Node // parameters bound in the current graph
 }
 
 // New prepares a fresh run on the training set: the network initialised
@@ -152,6 +156,9 @@ func (t *Trainer) alloc() {
 		ch.yT = tensor.FromSlice(ch.ys, m, n)
 		ch.sT = tensor.FromSlice(ch.tm, m, 1)
 		ch.seedT = tensor.FromSlice(ch.res, m, n)
+		ch.pcg = rand.NewPCG(0, 0)
+		ch.rng = rand.New(ch.pcg)
+		ch.p = make([]*autodiff.Node, len(t.Net.Params()))
 		for _, p := range t.Net.Params() {
 			ch.grads = append(ch.grads, tensor.Zeros(p.Value.Shape...))
 		}
@@ -206,7 +213,8 @@ func (t *Trainer) Epoch(step int64) float64 {
 // randomness from the PCG stream of (Seed, k, chunk).
 func (t *Trainer) fill(k int64, ci int, ch *chunk) error {
 	n := t.n
-	rng := rand.New(rand.NewPCG(mix(t.Cfg.Seed, uint64(k)), mix(uint64(ci), 0x6368756e6b))) // "chunk"
+	ch.pcg.Seed(mix(t.Cfg.Seed, uint64(k)), mix(uint64(ci), 0x6368756e6b)) // "chunk"
+	rng := ch.rng
 	fc := &t.Cfg.Flow
 	for j, i := range ch.idx {
 		y0 := ch.y0[j*n : (j+1)*n]
@@ -242,9 +250,11 @@ func (t *Trainer) gradChunk(g *autodiff.Graph, k int64, ci int, ch *chunk) error
 	}
 	g.Reset()
 	var v *autodiff.Node
-	var p []*autodiff.Node
+	p := ch.p
 	if err := tensor.Catch(func() {
-		p = model.Bind(g, t.Net)
+		for i, pr := range t.Net.Params() {
+			p[i] = g.Var(pr.Value)
+		}
 		v = t.Net.Forward(g, p, g.Const(ch.yT), g.Const(ch.sT))
 	}); err != nil {
 		return err
@@ -286,7 +296,10 @@ type StepInfo struct {
 // chunk order, then AdamW updates the parameters.
 func (t *Trainer) TrainStep(workers int) (StepInfo, error) {
 	k := t.Step
-	all := make([]int, t.Cfg.Batch)
+	if len(t.all) != t.Cfg.Batch {
+		t.all = make([]int, t.Cfg.Batch)
+	}
+	all := t.all
 	t.batchIndices(k, all)
 	for _, ch := range t.chunks {
 		copy(ch.idx, all[ch.lo:ch.hi])
