@@ -67,6 +67,9 @@ type Budget struct {
 	// LR overrides AdamW's learning rate (0: the paper's 1e-4). Short
 	// budgets use a larger rate so that the rows separate at all.
 	LR float64 `json:"lr,omitempty"`
+	// EMA in (0, 1) evaluates an exponential moving average of the
+	// parameters with this decay (0: the raw parameters, as the paper).
+	EMA float64 `json:"ema,omitempty"`
 	// Clip > 0 clips the gradient to this global norm (0: off, as the paper).
 	Clip float64 `json:"clip,omitempty"`
 }
@@ -90,8 +93,8 @@ func Budgets(table, name string) (Budget, error) {
 		b = Budget{Steps: 6, Batch: 8, Chunk: 8, TrainN: 64, TestN: 3, EvalPoints: 2, EvalN: 2,
 			SampleN: 8, Hidden: 8, TimeEmbed: 8, LR: 1e-3}
 	case Table2 + "/" + BudgetSmall:
-		b = Budget{Steps: 6000, Batch: 64, Chunk: 32, TrainN: 1000, TestN: 200, EvalPoints: 6, EvalN: 25,
-			SampleN: 500, Hidden: 32, LR: 3e-3}
+		b = Budget{Steps: 15000, Batch: 64, Chunk: 32, TrainN: 1000, TestN: 200, EvalPoints: 6, EvalN: 25,
+			SampleN: 500, Hidden: 32, LR: 3e-3, EMA: 0.999}
 	case Table2 + "/" + BudgetPaper:
 		b = Budget{Steps: 10000, Batch: 256, Chunk: 32, TrainN: 1000, TestN: 1000, EvalPoints: 20, EvalN: 100,
 			SampleN: 1000}
@@ -100,7 +103,7 @@ func Budgets(table, name string) (Budget, error) {
 			SampleN: 2, Channels: []int{4, 8}, Groups: 2, TimeEmbed: 8, Probes: 1, LR: 1e-3}
 	case Table1 + "/" + BudgetSmall:
 		b = Budget{Steps: 600, Batch: 16, Chunk: 8, TrainN: 60000, TestN: 16, EvalPoints: 4, EvalN: 4,
-			SampleN: 16, Channels: []int{8, 16}, Groups: 4, Probes: 1, LR: 1e-3}
+			SampleN: 16, Channels: []int{8, 16}, Groups: 4, Probes: 1, LR: 1e-3, EMA: 0.99}
 	case Table1 + "/" + BudgetPaper:
 		b = Budget{Steps: 50000, Batch: 128, Chunk: 8, TrainN: 60000, TestN: 1000, EvalPoints: 20, EvalN: 100,
 			SampleN: 64, Probes: 1}
@@ -305,6 +308,7 @@ func Config(table string, r Row, b Budget, o Options) (train.Config, error) {
 	}
 	cfg.Flow = fc
 	cfg.Steps, cfg.Batch, cfg.Chunk = b.Steps, b.Batch, b.Chunk
+	cfg.Optim.EMADecay = b.EMA
 	if b.Clip > 0 {
 		cfg.Optim.ClipNorm = b.Clip
 	}

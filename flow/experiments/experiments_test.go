@@ -117,6 +117,7 @@ func TestRunDeterministic(t *testing.T) {
 	trainSet, _ := set.Subset(32)
 	test := &dataset.Set{N: 8, Dim: set.Dim, Data: set.Data[32*set.Dim:], Particles: 13, SpatialDim: 3}
 	b, _ := Budgets(Table2, BudgetSmoke)
+	b.EMA = 0.5 // evaluate the parameter EMA (a copy of the network)
 	all, _ := Rows(Table2)
 	rows := []Row{all[0], all[5]} // Form. ✗✓✗ and OT
 	var runs [2][]Result

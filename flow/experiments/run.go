@@ -9,6 +9,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/train"
+	"github.com/hifm-go/hifm/model"
 )
 
 // Tolerance of every likelihood and sampling solve: the paper's rtol = atol
@@ -156,6 +157,26 @@ func (ro *RunOptions) nllOptions(table string) train.NLLOptions {
 	return o
 }
 
+// evalNet returns the network to evaluate: the trainer's, or, when the
+// optimiser keeps a parameter EMA, a copy of it holding the EMA.
+func evalNet(t *train.Trainer) (model.Net, error) {
+	if t.Opt == nil || t.Opt.EMA == nil {
+		return t.Net, nil
+	}
+	net, err := model.New(t.Net.Config(), 0)
+	if err != nil {
+		return nil, err
+	}
+	ps := net.Params()
+	if len(ps) != len(t.Opt.EMA) {
+		return nil, fmt.Errorf("EMA has %d tensors for %d parameters", len(t.Opt.EMA), len(ps))
+	}
+	for i, p := range ps {
+		copy(p.Value.Data, t.Opt.EMA[i].Data)
+	}
+	return net, nil
+}
+
 func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.Set, testX, evalX [][]float64, ro RunOptions) (Result, error) {
 	stage := func(s string) {
 		if ro.Hooks.Stage != nil {
@@ -189,7 +210,11 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 		run.EvalEvery = max(1, b.Steps/int64(b.EvalPoints))
 		run.Eval = func(ctx context.Context, t *train.Trainer, info train.StepInfo) error {
 			e0 := time.Now()
-			nr, err := train.NLL(ctx, t.Net, cfg, evalX, nopt)
+			net, err := evalNet(t)
+			if err != nil {
+				return err
+			}
+			nr, err := train.NLL(ctx, net, cfg, evalX, nopt)
 			evalSec += time.Since(e0).Seconds()
 			p := Point{Step: info.Step, Epoch: info.Epoch, Loss: info.Loss}
 			switch {
@@ -219,7 +244,11 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 
 	stage("nll")
 	t0 = time.Now()
-	nr, err := train.NLL(ctx, tr.Net, cfg, testX, nopt)
+	net, err := evalNet(tr)
+	if err != nil {
+		return res, err
+	}
+	nr, err := train.NLL(ctx, net, cfg, testX, nopt)
 	res.EvalSec = time.Since(t0).Seconds()
 	switch {
 	case ctx.Err() != nil:
@@ -239,7 +268,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 	if b.SampleN > 0 && (ro.Sample == nil || ro.Sample(r)) {
 		stage("sample")
 		t0 = time.Now()
-		xs, nfe, err := train.Sample(ctx, tr.Net, cfg, b.SampleN,
+		xs, nfe, err := train.Sample(ctx, net, cfg, b.SampleN,
 			train.SampleOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads})
 		if err != nil {
 			if ctx.Err() != nil {
