@@ -25,7 +25,13 @@ const (
 	// thread count or GOMAXPROCS. B is packed once per tile row and A once
 	// per tile column, so tiles are kept large.
 	gemmTM = 512
-	gemmTN = 256 // multiple of gemmNR
+	gemmTN = 512 // multiple of gemmNRMax
+	// Products of at least gemmSplit get at least gemmMinTiles tiles (by
+	// halving the larger tile limit), so that two goroutines share them; more
+	// tiles would repack A and B more often (each is packed once per tile
+	// column and row).
+	gemmSplit    = 8 * gemmParallel
+	gemmMinTiles = 2
 
 	// Products with m*n*k below gemmTiny run as a plain triple loop (packing
 	// costs more than it saves below about 6×6×6, measured); below
@@ -286,8 +292,7 @@ type gemmJob struct {
 }
 
 func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, beta float64), nr int) {
-	tilesM, tm := tiling(g.m, gemmTM, gemmMR)
-	tilesN, tn := tiling(g.n, gemmTN, gemmNRMax)
+	tilesM, tm, tilesN, tn := gemmTiles(g.m, g.n, g.k)
 	helpers := 0
 	if g.m*g.n*g.k >= gemmParallel {
 		helpers = min(Threads(), tilesM*tilesN) - 1
@@ -330,6 +335,30 @@ func (g *gemmArgs) blocked(kern func(k int, a, b, c []float64, ldc int, alpha, b
 	select {
 	case freeJobs <- j:
 	default:
+	}
+}
+
+// gemmTiles chooses the tiling of an m×n C from the shape alone: tiles of
+// at most TM×TN, halving the larger limit (down to 64) while a large
+// product would have fewer than gemmMinTiles tiles.
+func gemmTiles(m, n, k int) (tilesM, tm, tilesN, tn int) {
+	limM, limN := gemmTM, gemmTN
+	for {
+		tilesM, tm = tiling(m, limM, gemmMR)
+		tilesN, tn = tiling(n, limN, gemmNRMax)
+		if tilesM*tilesN >= gemmMinTiles || m*n*k < gemmSplit {
+			return
+		}
+		switch {
+		case limM >= limN && limM > 64 && m > limM/2:
+			limM /= 2
+		case limN > 64 && n > limN/2:
+			limN /= 2
+		case limM > 64 && m > limM/2:
+			limM /= 2
+		default:
+			return
+		}
 	}
 }
 
@@ -437,19 +466,7 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 		mr := min(gemmMR, mc-s)
 		d := dst[s*kc : s*kc+kc*gemmMR]
 		if mr == gemmMR {
-			base := (ic+s)*lda + pc
-			r0 := a[base : base+kc]
-			r1 := a[base+lda : base+lda+kc][:len(r0)]
-			r2 := a[base+2*lda : base+2*lda+kc][:len(r0)]
-			r3 := a[base+3*lda : base+3*lda+kc][:len(r0)]
-			r4 := a[base+4*lda : base+4*lda+kc][:len(r0)]
-			r5 := a[base+5*lda : base+5*lda+kc][:len(r0)]
-			d = d[:len(r0)*gemmMR]
-			for p := range r0 {
-				q := p * gemmMR
-				d[q+5] = r5[p]
-				d[q], d[q+1], d[q+2], d[q+3], d[q+4] = r0[p], r1[p], r2[p], r3[p], r4[p]
-			}
+			impl.packA6(d, a[(ic+s)*lda+pc:], lda, kc)
 			continue
 		}
 		for r := 0; r < mr; r++ {
@@ -479,18 +496,9 @@ func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1, NR int) {
 		w := j1 - j0
 		full := w - w%NR
 		for pb := 0; pb < kc; pb += 8 {
-			pe := min(pb+8, kc)
+			rows := min(8, kc-pb)
 			for s := 0; s < full; s += NR {
-				d := dst[s*kc : s*kc+kc*NR]
-				for p := pb; p < pe; p++ {
-					for h := 0; h < NR; h += 8 {
-						o := (pc+p)*ldb + j0 + s + h
-						src := b[o : o+8 : o+8]
-						dd := d[p*NR+h : p*NR+h+8 : p*NR+h+8]
-						dd[0], dd[1], dd[2], dd[3] = src[0], src[1], src[2], src[3]
-						dd[4], dd[5], dd[6], dd[7] = src[4], src[5], src[6], src[7]
-					}
-				}
+				impl.packB(dst[s*kc+pb*NR:], b[(pc+pb)*ldb+j0+s:], ldb, rows, NR)
 			}
 		}
 		if full < w {
@@ -518,6 +526,33 @@ func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1, NR int) {
 				d[p*NR+q] = 0
 			}
 		}
+	}
+}
+
+// packA6Generic interleaves six rows of A into a packed sliver:
+//
+//	for r < 6, p < kc: dst[p*6+r] = src[r*lda+p]
+func packA6Generic(dst, src []float64, lda, kc int) {
+	r0 := src[:kc]
+	r1 := src[lda : lda+kc][:len(r0)]
+	r2 := src[2*lda : 2*lda+kc][:len(r0)]
+	r3 := src[3*lda : 3*lda+kc][:len(r0)]
+	r4 := src[4*lda : 4*lda+kc][:len(r0)]
+	r5 := src[5*lda : 5*lda+kc][:len(r0)]
+	dst = dst[:len(r0)*gemmMR]
+	for p := range r0 {
+		q := p * gemmMR
+		dst[q+5] = r5[p]
+		dst[q], dst[q+1], dst[q+2], dst[q+3], dst[q+4] = r0[p], r1[p], r2[p], r3[p], r4[p]
+	}
+}
+
+// packBRowsGeneric copies rows of nr values of B into a packed sliver:
+//
+//	for p < rows, q < nr: dst[p*nr+q] = src[p*ldb+q]
+func packBRowsGeneric(dst, src []float64, ldb, rows, nr int) {
+	for p := 0; p < rows; p++ {
+		copy(dst[p*nr:p*nr+nr], src[p*ldb:p*ldb+nr])
 	}
 }
 

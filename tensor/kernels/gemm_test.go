@@ -390,7 +390,7 @@ func TestGemmSupMatchesPacked(t *testing.T) {
 		if set.sup == nil {
 			continue
 		}
-		for _, sh := range []shape{{6, 8, 1}, {7, 9, 3}, {39, 64, 64}, {13, 17, gemmKC + 5}, {64, 5, 40}, {100, 100, 100}} {
+		for _, sh := range []shape{{6, 8, 1}, {7, 9, 3}, {39, 64, 64}, {13, 17, gemmKC + 5}, {64, 5, 40}, {100, 100, 100}, {gemmMC + 7, 40, 30}} {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				for _, beta := range []float64{0, 1, -0.5} {
 					g := newGemmCase(rng, tr[0], tr[1], sh.m, sh.n, sh.k, 1.5, beta)
@@ -434,6 +434,33 @@ func TestGemmAVX512MatchesAVX2(t *testing.T) {
 					if math.Float64bits(v) != math.Float64bits(c2.s()[i]) {
 						t.Fatalf("%v %v β=%v: avx512 [%d] = %v, avx2 %v", sh, tr, beta, i, v, c2.s()[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackers: each set's packing loops produce exactly the generic layout.
+func TestPackers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, set := range sets() {
+		for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 31, 256} {
+			lda := kc + 3
+			src := randSlice(rng, 5*lda+kc)
+			got, want := make([]float64, 6*kc+4), make([]float64, 6*kc+4)
+			set.packA6(got, src, lda, kc)
+			packA6Generic(want, src, lda, kc)
+			if d := cmp.Diff(want, got, exact); d != "" {
+				t.Fatalf("%s packA6 kc=%d (-want +got):\n%s", set.name, kc, d)
+			}
+			for _, nr := range []int{8, 16} {
+				ldb := nr + 5
+				src := randSlice(rng, (kc-1)*ldb+nr)
+				got, want := make([]float64, kc*nr+3), make([]float64, kc*nr+3)
+				set.packB(got, src, ldb, kc, nr)
+				packBRowsGeneric(want, src, ldb, kc, nr)
+				if d := cmp.Diff(want, got, exact); d != "" {
+					t.Fatalf("%s packB kc=%d nr=%d (-want +got):\n%s", set.name, kc, nr, d)
 				}
 			}
 		}

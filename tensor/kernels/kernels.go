@@ -64,9 +64,13 @@ type kernelSet struct {
 	gemmName string
 	// sup is the 6×8 kernel on unpacked (strided) operands for small
 	// products, or nil; it must give the same bits as gemm.
-	sup func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
+	sup supKernel
 	// sup16 is the 6×16 strided kernel (AVX-512), or nil.
-	sup16 func(k int, a []float64, ars, acs int, b []float64, brs int, c []float64, ldc int, alpha, beta float64)
+	sup16 supKernel
+	// packA6 and packB are the GEMM packing loops for non-transposed
+	// operands (see packA6Generic, packBRowsGeneric).
+	packA6 func(dst, src []float64, lda, kc int)
+	packB  func(dst, src []float64, ldb, rows, nr int)
 }
 
 var generic = kernelSet{
@@ -80,6 +84,8 @@ var generic = kernelSet{
 	gemm:     gemmKernelGeneric,
 	nr:       8,
 	gemmName: "go 6x8",
+	packA6:   packA6Generic,
+	packB:    packBRowsGeneric,
 }
 
 func dotGeneric(x, y []float64) float64 {

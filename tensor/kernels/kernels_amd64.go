@@ -38,6 +38,12 @@ func gemmKernel6x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func gemmKernel6x16S(k int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc int, alpha, beta float64)
 
+//go:noescape
+func packA6AVX2(dst, src *float64, lda, kc int)
+
+//go:noescape
+func packBRowsAVX2(dst, src *float64, ldb, rows, nr int)
+
 var avx2fma = kernelSet{
 	name:     "avx2fma",
 	dot:      dotAsm,
@@ -50,6 +56,8 @@ var avx2fma = kernelSet{
 	nr:       8,
 	gemmName: "avx2 6x8",
 	sup:      gemmKernelSupAsm,
+	packA6:   packA6Asm,
+	packB:    packBRowsAsm,
 }
 
 // avx2fma512 is avx2fma with the AVX-512 6×16 GEMM micro-kernel, which
@@ -147,4 +155,28 @@ func gemmKernelSup16Asm(k int, a []float64, ars, acs int, b []float64, brs int, 
 	_ = b[(k-1)*brs+15]
 	_ = c[(gemmMR-1)*ldc+15]
 	gemmKernel6x16S(k, unsafe.SliceData(a), ars, acs, unsafe.SliceData(b), brs, unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+// packA6Asm is packA6Generic in assembly (see packA6AVX2).
+func packA6Asm(dst, src []float64, lda, kc int) {
+	if kc == 0 {
+		return
+	}
+	_ = dst[6*kc-1]
+	_ = src[5*lda+kc-1]
+	packA6AVX2(unsafe.SliceData(dst), unsafe.SliceData(src), lda, kc)
+}
+
+// packBRowsAsm is packBRowsGeneric in assembly (nr = 8 or 16).
+func packBRowsAsm(dst, src []float64, ldb, rows, nr int) {
+	if rows == 0 {
+		return
+	}
+	if nr != 8 && nr != 16 {
+		packBRowsGeneric(dst, src, ldb, rows, nr)
+		return
+	}
+	_ = dst[rows*nr-1]
+	_ = src[(rows-1)*ldb+nr-1]
+	packBRowsAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), ldb, rows, nr)
 }

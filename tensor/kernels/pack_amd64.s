@@ -1,0 +1,118 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func packA6AVX2(dst, src *float64, lda, kc int)
+// dst[p*6+r] = src[r*lda+p] for r < 6, p < kc: six rows of A interleaved
+// into a packed sliver, 4 columns at a time with a 4×4 (rows 0–3) and a
+// 2×4 (rows 4–5) register transpose.
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ kc+24(FP), CX
+	LEAQ (R8)(R8*2), R9   // 3*lda
+	LEAQ (R8)(R8*4), R10  // 5*lda
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   pa_tail
+
+pa_loop4:
+	VMOVUPD      (SI), Y0
+	VMOVUPD      (SI)(R8*1), Y1
+	VMOVUPD      (SI)(R8*2), Y2
+	VMOVUPD      (SI)(R9*1), Y3
+	VMOVUPD      (SI)(R8*4), Y4
+	VMOVUPD      (SI)(R10*1), Y5
+	VUNPCKLPD    Y1, Y0, Y6
+	VUNPCKHPD    Y1, Y0, Y7
+	VUNPCKLPD    Y3, Y2, Y8
+	VUNPCKHPD    Y3, Y2, Y9
+	VUNPCKLPD    Y5, Y4, Y10
+	VUNPCKHPD    Y5, Y4, Y11
+	VPERM2F128   $0x20, Y8, Y6, Y0
+	VPERM2F128   $0x20, Y9, Y7, Y1
+	VPERM2F128   $0x31, Y8, Y6, Y2
+	VPERM2F128   $0x31, Y9, Y7, Y3
+	VMOVUPD      Y0, (DI)
+	VMOVUPD      X10, 32(DI)
+	VMOVUPD      Y1, 48(DI)
+	VMOVUPD      X11, 80(DI)
+	VMOVUPD      Y2, 96(DI)
+	VEXTRACTF128 $1, Y10, 128(DI)
+	VMOVUPD      Y3, 144(DI)
+	VEXTRACTF128 $1, Y11, 176(DI)
+	ADDQ         $32, SI
+	ADDQ         $192, DI
+	DECQ         BX
+	JNZ          pa_loop4
+
+pa_tail:
+	ANDQ $3, CX
+	JZ   pa_done
+
+pa_loop1:
+	MOVQ (SI), AX
+	MOVQ AX, (DI)
+	MOVQ (SI)(R8*1), AX
+	MOVQ AX, 8(DI)
+	MOVQ (SI)(R8*2), AX
+	MOVQ AX, 16(DI)
+	MOVQ (SI)(R9*1), AX
+	MOVQ AX, 24(DI)
+	MOVQ (SI)(R8*4), AX
+	MOVQ AX, 32(DI)
+	MOVQ (SI)(R10*1), AX
+	MOVQ AX, 40(DI)
+	ADDQ $8, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ  pa_loop1
+
+pa_done:
+	VZEROUPPER
+	RET
+
+// func packBRowsAVX2(dst, src *float64, ldb, rows, nr int)
+// dst[p*nr+q] = src[p*ldb+q] for p < rows, q < nr; nr is 8 or 16.
+TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+24(FP), CX
+	MOVQ nr+32(FP), DX
+	TESTQ CX, CX
+	JZ   pb_done
+	CMPQ DX, $16
+	JEQ  pb_loop16
+
+pb_loop8:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     pb_loop8
+	JMP     pb_done
+
+pb_loop16:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    R8, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     pb_loop16
+
+pb_done:
+	VZEROUPPER
+	RET
