@@ -515,6 +515,10 @@ func (j *gemmJob) packB(dst []float64, pc, kc, j0, j1, NR int) {
 		nr := min(NR, j1-j0-s)
 		d := dst[s*kc : s*kc+kc*NR]
 		col := j0 + s
+		if nr == NR {
+			impl.packBT(d, b[col*ldb+pc:], ldb, kc, NR)
+			continue
+		}
 		for q := 0; q < nr; q++ {
 			src := b[(col+q)*ldb+pc : (col+q)*ldb+pc+kc]
 			for p, v := range src {
@@ -553,6 +557,18 @@ func packA6Generic(dst, src []float64, lda, kc int) {
 func packBRowsGeneric(dst, src []float64, ldb, rows, nr int) {
 	for p := 0; p < rows; p++ {
 		copy(dst[p*nr:p*nr+nr], src[p*ldb:p*ldb+nr])
+	}
+}
+
+// packBTGeneric packs a sliver of a transposed B (stored n×k):
+//
+//	for p < kc, q < nr: dst[p*nr+q] = src[q*ldb+p]
+func packBTGeneric(dst, src []float64, ldb, kc, nr int) {
+	dst = dst[:kc*nr]
+	for q := 0; q < nr; q++ {
+		for p, v := range src[q*ldb : q*ldb+kc] {
+			dst[p*nr+q] = v
+		}
 	}
 }
 

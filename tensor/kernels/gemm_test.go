@@ -462,6 +462,14 @@ func TestPackers(t *testing.T) {
 				if d := cmp.Diff(want, got, exact); d != "" {
 					t.Fatalf("%s packB kc=%d nr=%d (-want +got):\n%s", set.name, kc, nr, d)
 				}
+				// Transposed: nr stored rows of kc values at stride ldt.
+				ldt := kc + 3
+				srcT := randSlice(rng, (nr-1)*ldt+kc)
+				set.packBT(got, srcT, ldt, kc, nr)
+				packBTGeneric(want, srcT, ldt, kc, nr)
+				if d := cmp.Diff(want, got, exact); d != "" {
+					t.Fatalf("%s packBT kc=%d nr=%d (-want +got):\n%s", set.name, kc, nr, d)
+				}
 			}
 		}
 	}

@@ -71,6 +71,7 @@ type kernelSet struct {
 	// operands (see packA6Generic, packBRowsGeneric).
 	packA6 func(dst, src []float64, lda, kc int)
 	packB  func(dst, src []float64, ldb, rows, nr int)
+	packBT func(dst, src []float64, ldb, kc, nr int) // transposed B
 }
 
 var generic = kernelSet{
@@ -86,6 +87,7 @@ var generic = kernelSet{
 	gemmName: "go 6x8",
 	packA6:   packA6Generic,
 	packB:    packBRowsGeneric,
+	packBT:   packBTGeneric,
 }
 
 func dotGeneric(x, y []float64) float64 {

@@ -44,6 +44,9 @@ func packA6AVX2(dst, src *float64, lda, kc int)
 //go:noescape
 func packBRowsAVX2(dst, src *float64, ldb, rows, nr int)
 
+//go:noescape
+func packBTAVX2(dst, src *float64, ldb, kc, nr int)
+
 var avx2fma = kernelSet{
 	name:     "avx2fma",
 	dot:      dotAsm,
@@ -58,6 +61,7 @@ var avx2fma = kernelSet{
 	sup:      gemmKernelSupAsm,
 	packA6:   packA6Asm,
 	packB:    packBRowsAsm,
+	packBT:   packBTAsm,
 }
 
 // avx2fma512 is avx2fma with the AVX-512 6×16 GEMM micro-kernel, which
@@ -179,4 +183,26 @@ func packBRowsAsm(dst, src []float64, ldb, rows, nr int) {
 	_ = dst[rows*nr-1]
 	_ = src[(rows-1)*ldb+nr-1]
 	packBRowsAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), ldb, rows, nr)
+}
+
+// packBTAsm is packBTGeneric in assembly for nr = 8 or 16.
+func packBTAsm(dst, src []float64, ldb, kc, nr int) {
+	if kc == 0 {
+		return
+	}
+	if nr != 8 && nr != 16 {
+		packBTGeneric(dst, src, ldb, kc, nr)
+		return
+	}
+	_ = dst[kc*nr-1]
+	_ = src[(nr-1)*ldb+kc-1]
+	k4 := kc &^ 3
+	if k4 > 0 {
+		packBTAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), ldb, k4, nr)
+	}
+	for p := k4; p < kc; p++ {
+		for q := 0; q < nr; q++ {
+			dst[p*nr+q] = src[q*ldb+p]
+		}
+	}
 }

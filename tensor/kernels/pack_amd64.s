@@ -116,3 +116,64 @@ pb_loop16:
 pb_done:
 	VZEROUPPER
 	RET
+
+// Transpose the 4×4 block held in Y0..Y3 (rows) into Y4..Y7 (columns).
+#define TRANSPOSE4 \
+	VUNPCKLPD  Y1, Y0, Y8;        \
+	VUNPCKHPD  Y1, Y0, Y9;        \
+	VUNPCKLPD  Y3, Y2, Y10;       \
+	VUNPCKHPD  Y3, Y2, Y11;       \
+	VPERM2F128 $0x20, Y10, Y8, Y4; \
+	VPERM2F128 $0x20, Y11, Y9, Y5; \
+	VPERM2F128 $0x31, Y10, Y8, Y6; \
+	VPERM2F128 $0x31, Y11, Y9, Y7
+
+// func packBTAVX2(dst, src *float64, ldb, kc, nr int)
+// dst[p*nr+q] = src[q*ldb+p] for q < nr, p < kc&^3 (nr is 8 or 16): the
+// columns of a transposed B, four rows × four columns at a time. The
+// caller copies the last kc%4 columns.
+TEXT ·packBTAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $3, R8
+	MOVQ kc+24(FP), CX
+	SHRQ $2, CX
+	JZ   bt_done
+	MOVQ nr+32(FP), R11
+	SHLQ $3, R11              // dst row stride in bytes
+	LEAQ (R8)(R8*2), R9       // 3*ldb bytes
+	MOVQ nr+32(FP), R12
+	SHRQ $2, R12              // groups of 4 rows
+
+bt_group:
+	MOVQ SI, AX               // src of this group's rows, column 0
+	MOVQ DI, DX               // dst column offset of this group
+	MOVQ CX, BX
+
+bt_loop:
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(R8*1), Y1
+	VMOVUPD (AX)(R8*2), Y2
+	VMOVUPD (AX)(R9*1), Y3
+	TRANSPOSE4
+	VMOVUPD Y4, (DX)
+	ADDQ    R11, DX
+	VMOVUPD Y5, (DX)
+	ADDQ    R11, DX
+	VMOVUPD Y6, (DX)
+	ADDQ    R11, DX
+	VMOVUPD Y7, (DX)
+	ADDQ    R11, DX
+	ADDQ    $32, AX
+	DECQ    BX
+	JNZ     bt_loop
+
+	LEAQ (SI)(R8*4), SI       // next 4 rows of stored B
+	ADDQ $32, DI              // next 4 columns of the sliver
+	DECQ R12
+	JNZ  bt_group
+
+bt_done:
+	VZEROUPPER
+	RET
