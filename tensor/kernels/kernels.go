@@ -1,8 +1,17 @@
 // Package kernels holds the float64 vector and matrix kernels every hifm
 // package stands on: a generic Go reference for each, and AVX2+FMA assembly
-// twins on amd64. The set is chosen once at start-up (see dispatch.go);
+// twins on amd64. The set is chosen once at start-up (see dispatch.go):
+// "avx2fma" when the CPU and OS support AVX2 and FMA, else "generic".
 // HIFM_KERNELS=generic forces the generic set and the purego build tag
-// compiles no assembly at all.
+// compiles no assembly at all. On AVX-512 machines the avx2fma set uses a
+// 6×16 AVX-512 GEMM micro-kernel that gives the same bits as its 6×8 AVX2
+// one (HIFM_KERNELS=avx2fma keeps the AVX2 one).
+//
+// Gemm is a packed, cache-blocked (Goto/BLIS) product around a register-
+// blocked micro-kernel, spread over Threads() goroutines in tiles of C that
+// depend on the shape only; small products read their operands in place
+// instead of packing, matrix-vector shapes use Dot/Axpy, tiny ones a plain
+// loop.
 //
 // Slices are used as given: the kernels do not check lengths beyond what
 // the doc comment states, exactly like BLAS level-1 routines. Callers in
