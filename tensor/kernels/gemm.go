@@ -8,10 +8,10 @@ import (
 )
 
 // Blocking parameters of the packed GEMM (Goto/BLIS). The micro-kernel
-// updates a gemmMR×gemmNR block of C from a packed MR×kc sliver of A and a
-// packed kc×NR sliver of B (≈ 12+16 KiB at kc = 256: both stay in L1). An
-// MC×KC block of packed A (240 KiB) and a KC×TN panel of packed B (512 KiB)
-// stay in L2.
+// updates a gemmMR×NR block of C (NR = 8, or 16 for AVX-512) from a packed
+// MR×kc sliver of A and a packed kc×NR sliver of B (12 KiB + 16 or 32 KiB
+// at kc = 256: both stay in L1). An MC×KC block of packed A (240 KiB) and
+// a KC×TN panel of packed B (at most 1 MiB) stay in L2.
 const (
 	gemmMR    = 6
 	gemmNR    = 8 // the AVX2 and Go kernels; the AVX-512 one is 6×16
@@ -19,8 +19,8 @@ const (
 	gemmKC    = 256
 	gemmMC    = 120 // multiple of gemmMR
 	// C is cut into tiles of at most TM×TN, the unit of parallel work, as
-	// evenly as the MR×NR grid allows. The tiling depends only on (m, n),
-	// never on the thread count, and every element is computed by one
+	// evenly as the MR×NR grid allows. The tiling depends only on the shape
+	// (m, n, k), never on the thread count, and every element is computed by one
 	// goroutine with the same k order: results are bit-identical for any
 	// thread count or GOMAXPROCS. B is packed once per tile row and A once
 	// per tile column, so tiles are kept large.
@@ -52,8 +52,9 @@ const (
 //	for i < m, j < n: C[i*ldc+j] = alpha*Σ_p opA(i,p)*opB(p,j) + beta*C[i*ldc+j]
 //
 // Large products are packed and cache-blocked (Goto/BLIS) around a 6×8
-// register-blocked micro-kernel and spread over Threads() goroutines in
-// fixed tiles of C; the result does not depend on the thread count. Bad
+// (AVX2, Go) or 6×16 (AVX-512) register-blocked micro-kernel and spread
+// over Threads() goroutines in fixed tiles of C; the result does not depend
+// on the thread count. Bad
 // dimensions, strides or short slices panic with a message naming them
 // (callers in package tensor validate shapes first).
 func Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
