@@ -445,12 +445,7 @@ func (j *gemmJob) packA(dst []float64, ic, mc, pc, kc int) {
 		for pb := 0; pb < kc; pb += 8 {
 			pe := min(pb+8, kc)
 			for s := 0; s < full; s += gemmMR {
-				d := dst[s*kc : s*kc+kc*gemmMR]
-				for p := pb; p < pe; p++ {
-					src := a[(pc+p)*lda+ic+s : (pc+p)*lda+ic+s+gemmMR : (pc+p)*lda+ic+s+gemmMR]
-					dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
-					dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = src[0], src[1], src[2], src[3], src[4], src[5]
-				}
+				impl.packB(dst[s*kc+pb*gemmMR:], a[(pc+pb)*lda+ic+s:], lda, pe-pb, gemmMR)
 			}
 		}
 		if full < mc {

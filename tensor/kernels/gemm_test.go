@@ -453,7 +453,7 @@ func TestPackers(t *testing.T) {
 			if d := cmp.Diff(want, got, exact); d != "" {
 				t.Fatalf("%s packA6 kc=%d (-want +got):\n%s", set.name, kc, d)
 			}
-			for _, nr := range []int{8, 16} {
+			for _, nr := range []int{6, 8, 16} {
 				ldb := nr + 5
 				src := randSlice(rng, (kc-1)*ldb+nr)
 				got, want := make([]float64, kc*nr+3), make([]float64, kc*nr+3)

@@ -171,12 +171,12 @@ func packA6Asm(dst, src []float64, lda, kc int) {
 	packA6AVX2(unsafe.SliceData(dst), unsafe.SliceData(src), lda, kc)
 }
 
-// packBRowsAsm is packBRowsGeneric in assembly (nr = 8 or 16).
+// packBRowsAsm is packBRowsGeneric in assembly (nr = 6, 8 or 16).
 func packBRowsAsm(dst, src []float64, ldb, rows, nr int) {
 	if rows == 0 {
 		return
 	}
-	if nr != 8 && nr != 16 {
+	if nr != 6 && nr != 8 && nr != 16 {
 		packBRowsGeneric(dst, src, ldb, rows, nr)
 		return
 	}

@@ -75,7 +75,8 @@ pa_done:
 	RET
 
 // func packBRowsAVX2(dst, src *float64, ldb, rows, nr int)
-// dst[p*nr+q] = src[p*ldb+q] for p < rows, q < nr; nr is 8 or 16.
+// dst[p*nr+q] = src[p*ldb+q] for p < rows, q < nr; nr is 6, 8 or 16 (6:
+// slivers of a transposed A).
 TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -87,6 +88,8 @@ TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-40
 	JZ   pb_done
 	CMPQ DX, $16
 	JEQ  pb_loop16
+	CMPQ DX, $6
+	JEQ  pb_loop6
 
 pb_loop8:
 	VMOVUPD (SI), Y0
@@ -112,6 +115,17 @@ pb_loop16:
 	ADDQ    $128, DI
 	DECQ    CX
 	JNZ     pb_loop16
+	JMP     pb_done
+
+pb_loop6:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), X1
+	VMOVUPD Y0, (DI)
+	VMOVUPD X1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $48, DI
+	DECQ    CX
+	JNZ     pb_loop6
 
 pb_done:
 	VZEROUPPER
