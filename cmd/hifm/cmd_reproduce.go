@@ -363,7 +363,8 @@ func reproLoadData(ctx context.Context, table, dir string, b experiments.Budget,
 		}
 		return d, "MNIST (GoMNIST module), x/255", nil
 	}
-	if dir == "" {
+	explicit := dir != ""
+	if !explicit {
 		dir, err = dataset.DefaultLJ13Dir()
 	}
 	if err == nil {
@@ -373,7 +374,7 @@ func reproLoadData(ctx context.Context, table, dir string, b experiments.Budget,
 		if err == nil {
 			return d, "LJ13 reference splits in " + dir, nil
 		}
-		if !errors.Is(err, os.ErrNotExist) {
+		if explicit || !errors.Is(err, os.ErrNotExist) {
 			return d, "", err
 		}
 	}

@@ -127,3 +127,14 @@ func TestReproduceUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestReproduceMissingData: an explicit -data directory without the LJ13
+// splits is an error naming the file (no silent fallback to generated data).
+func TestReproduceMissingData(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "nope")
+	code := run([]string{"reproduce", "table2", "-budget", "smoke", "-data", missing, "-out", t.TempDir()}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "val_split_LJ13-1000.npy") {
+		t.Errorf("exit %d, stderr %q: want 1 and the missing file named", code, stderr.String())
+	}
+}
