@@ -177,13 +177,13 @@ func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0,
 // Forward builds v_θ(y, s) (B, 3N) from y (B, 3N), particle-major
 // (x_0, y_0, z_0, x_1, …), and s (B, 1).
 func (e *EGNN) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Node) *autodiff.Node {
-	v, _ := e.forward(p, y, s)
+	v, _, _ := e.forward(p, y, s)
 	return v
 }
 
-// forward is Forward, also returning the first layer's pair state (nil
-// when the first layer ran on ordered edges).
-func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (*autodiff.Node, *pairState) {
+// forward is Forward, also returning the first layer's pair state (ok
+// false when the first layer ran on ordered edges).
+func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (v *autodiff.Node, first pairState, ok bool) {
 	checkForward("EGNN", e, p, y, s)
 	b, n, hd := y.Shape()[0], e.cfg.Particles, e.cfg.Hidden
 	ix := e.edges(b)
@@ -191,16 +191,14 @@ func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (*autodiff.Node,
 	x0 := autodiff.Reshape(y, rows, 3)
 	h0 := e.embed.apply(p, timeEmbed(s, e.freqs)) // (B, H): h⁰ of every particle of a sample
 	var h, sEdge *autodiff.Node
-	var first *pairState
 	c := 1 / float64(n-1)
 	x := x0
 	var dx *autodiff.Node
 	for l, ly := range e.layers {
 		var upd, m *autodiff.Node
 		if l == 0 && !e.orderedFirst {
-			var st pairState
-			upd, m, st = e.pairLayer(p, ly, ix, x, h0, s, rows)
-			first = &st
+			upd, m, first = e.pairLayer(p, ly, ix, x, h0, s, rows)
+			ok = true
 			h = autodiff.GatherRows(h0, ix.nodeSample)
 		} else {
 			if h == nil {
@@ -236,9 +234,9 @@ func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (*autodiff.Node,
 		}
 	}
 	// Remove the mean displacement per sample (zero centre of mass).
-	v := autodiff.Reshape(dx, b, n, 3)
+	v = autodiff.Reshape(dx, b, n, 3)
 	v = autodiff.Sub(v, autodiff.ExpandAxis(autodiff.MeanAxis(v, 1), 1, n))
-	return autodiff.Reshape(v, b, 3*n), first
+	return autodiff.Reshape(v, b, 3*n), first, ok
 }
 
 // ForwardDivergence builds v = v_θ(y, s) and its exact divergence
@@ -257,7 +255,7 @@ func (e *EGNN) ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *au
 	if len(e.layers) != 1 || e.orderedFirst {
 		return nil, nil, false
 	}
-	v, st := e.forward(p, y, s)
+	v, st, _ := e.forward(p, y, s)
 	ly := e.layers[0]
 	deriv := actDeriv(e.cfg.Activation)
 	t := autodiff.Mul(deriv(st.pre), st.wd)
