@@ -152,7 +152,10 @@ type pairState struct {
 // update Σ_j (x_i − x_j)φ_x(m_ij) (unscaled) and, unless it is the last
 // layer, the aggregated messages Σ_j m_ij. φ_e's first layer is
 // h⁰_b (W_a + W_b) + b + s_b w_s + d² w_d.
-func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0, s *autodiff.Node, rows int) (upd, agg *autodiff.Node, st pairState) {
+//
+// fused evaluates dense layers with their activation as single nodes
+// (autodiff.DenseAct); the pre-activations st.z2 and st.z3 are then nil.
+func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0, s *autodiff.Node, rows int, fused bool) (upd, agg *autodiff.Node, st pairState) {
 	hd := e.cfg.Hidden
 	w := p[ly.edge0.w]
 	st.diff = autodiff.Sub(autodiff.GatherRows(x, ix.pairI), autodiff.GatherRows(x, ix.pairJ))
@@ -162,10 +165,16 @@ func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0,
 	wd := autodiff.Slice(w, 0, 2*hd, 2*hd+1)
 	st.wd = autodiff.Reshape(wd, hd)
 	st.pre = autodiff.Add(autodiff.GatherRows(cs, ix.pairSample), autodiff.MatMul(st.d2, wd, false, false))
-	st.z2 = ly.edge1.apply(p, e.act(st.pre))
-	m := e.act(st.z2)
-	st.z3 = ly.coord0.apply(p, m)
-	st.phi = ly.coord1.apply(p, e.act(st.z3))
+	var m *autodiff.Node
+	if fused {
+		m = ly.edge1.applyAct(p, e.act(st.pre), e.cfg.Activation, e.act)
+		st.phi = ly.coord1.apply(p, ly.coord0.applyAct(p, m, e.cfg.Activation, e.act))
+	} else {
+		st.z2 = ly.edge1.apply(p, e.act(st.pre))
+		m = e.act(st.z2)
+		st.z3 = ly.coord0.apply(p, m)
+		st.phi = ly.coord1.apply(p, e.act(st.z3))
+	}
 	trans := autodiff.Mul(st.diff, autodiff.ExpandAxis(autodiff.Reshape(st.phi, -1), 1, 3))
 	upd = autodiff.Sub(autodiff.ScatterAddRows(trans, ix.pairI, rows), autodiff.ScatterAddRows(trans, ix.pairJ, rows))
 	if !ly.last {
@@ -177,13 +186,13 @@ func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0,
 // Forward builds v_θ(y, s) (B, 3N) from y (B, 3N), particle-major
 // (x_0, y_0, z_0, x_1, …), and s (B, 1).
 func (e *EGNN) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Node) *autodiff.Node {
-	v, _, _ := e.forward(p, y, s)
+	v, _, _ := e.forward(p, y, s, true)
 	return v
 }
 
 // forward is Forward, also returning the first layer's pair state (ok
 // false when the first layer ran on ordered edges).
-func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (v *autodiff.Node, first pairState, ok bool) {
+func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node, fused bool) (v *autodiff.Node, first pairState, ok bool) {
 	checkForward("EGNN", e, p, y, s)
 	b, n, hd := y.Shape()[0], e.cfg.Particles, e.cfg.Hidden
 	ix := e.edges(b)
@@ -197,7 +206,7 @@ func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (v *autodiff.Nod
 	for l, ly := range e.layers {
 		var upd, m *autodiff.Node
 		if l == 0 && !e.orderedFirst {
-			upd, m, first = e.pairLayer(p, ly, ix, x, h0, s, rows)
+			upd, m, first = e.pairLayer(p, ly, ix, x, h0, s, rows, fused)
 			ok = true
 			h = autodiff.GatherRows(h0, ix.nodeSample)
 		} else {
@@ -214,8 +223,8 @@ func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (v *autodiff.Nod
 			hj := autodiff.MatMul(h, autodiff.Slice(w, 0, hd, 2*hd), false, false)
 			rest := autodiff.MatMul(autodiff.Concat(1, d2, sEdge), autodiff.Slice(w, 0, 2*hd, 2*hd+2), false, false)
 			pre := autodiff.Add(autodiff.Add(autodiff.GatherRows(hi, ix.src), autodiff.GatherRows(hj, ix.dst)), rest)
-			m = e.act(ly.edge1.apply(p, e.act(pre)))
-			phi := ly.coord1.apply(p, e.act(ly.coord0.apply(p, m)))
+			m = ly.edge1.applyAct(p, e.act(pre), e.cfg.Activation, e.act)
+			phi := ly.coord1.apply(p, ly.coord0.applyAct(p, m, e.cfg.Activation, e.act))
 			trans := autodiff.Mul(diff, autodiff.ExpandAxis(autodiff.Reshape(phi, -1), 1, 3))
 			upd = autodiff.ScatterAddRows(trans, ix.src, rows)
 			if !ly.last {
@@ -230,7 +239,7 @@ func (e *EGNN) forward(p []*autodiff.Node, y, s *autodiff.Node) (v *autodiff.Nod
 		}
 		if !ly.last {
 			x = autodiff.Add(x0, dx)
-			h = autodiff.Add(h, ly.node1.apply(p, e.act(ly.node0.apply(p, autodiff.Concat(1, h, m)))))
+			h = autodiff.Add(h, ly.node1.apply(p, ly.node0.applyAct(p, autodiff.Concat(1, h, m), e.cfg.Activation, e.act)))
 		}
 	}
 	// Remove the mean displacement per sample (zero centre of mass).
@@ -255,7 +264,7 @@ func (e *EGNN) ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *au
 	if len(e.layers) != 1 || e.orderedFirst {
 		return nil, nil, false
 	}
-	v, st, _ := e.forward(p, y, s)
+	v, st, _ := e.forward(p, y, s, false)
 	ly := e.layers[0]
 	deriv := actDeriv(e.cfg.Activation)
 	t := autodiff.Mul(deriv(st.pre), st.wd)

@@ -45,7 +45,7 @@ func (m *MLP) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Node
 	h := autodiff.Concat(1, y, timeEmbed(s, m.freqs))
 	last := len(m.layers) - 1
 	for _, l := range m.layers[:last] {
-		h = m.act(l.apply(p, h))
+		h = l.applyAct(p, h, m.cfg.Activation, m.act)
 	}
 	return m.layers[last].apply(p, h)
 }

@@ -339,6 +339,15 @@ func (l linear) apply(p []*autodiff.Node, x *autodiff.Node) *autodiff.Node {
 	return autodiff.Linear(x, p[l.w], b)
 }
 
+// applyAct is act(x·W + b) as one fused node (autodiff.DenseAct) when x
+// is 2-D and the layer has a bias, else act(apply(x)).
+func (l linear) applyAct(p []*autodiff.Node, x *autodiff.Node, actName string, act func(*autodiff.Node) *autodiff.Node) *autodiff.Node {
+	if l.b >= 0 && len(x.Shape()) == 2 && (actName == "softplus" || actName == "silu") {
+		return autodiff.DenseAct(x, p[l.w], p[l.b], actName == "silu")
+	}
+	return act(l.apply(p, x))
+}
+
 // activation maps a config name to the graph op.
 func activation(name string) (func(*autodiff.Node) *autodiff.Node, error) {
 	switch name {
