@@ -46,7 +46,12 @@ type benchTrainResult struct {
 	Seconds     float64 `json:"seconds"`
 	MsPerStep   float64 `json:"ms_per_step"`
 	SamplesPerS float64 `json:"samples_per_s"`
-	Data        string  `json:"data"`
+	// CPUSeconds is the process's CPU time over the timed steps, and
+	// SamplesPerCPUS the throughput per CPU-second (-1: unavailable);
+	// SamplesPerS/SamplesPerCPUS near Threads means the threads were busy.
+	CPUSeconds     float64 `json:"cpu_seconds"`
+	SamplesPerCPUS float64 `json:"samples_per_cpu_s"`
+	Data           string  `json:"data"`
 }
 
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
@@ -114,6 +119,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	if _, err := tr.TrainStep(th); err != nil {
 		return err
 	}
+	c0 := processCPUSeconds()
 	t0 := time.Now()
 	for range res.Steps {
 		if _, err := tr.TrainStep(th); err != nil {
@@ -121,6 +127,11 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	el := time.Since(t0).Seconds()
+	res.CPUSeconds, res.SamplesPerCPUS = -1, -1
+	if c1 := processCPUSeconds(); c0 >= 0 && c1 > c0 {
+		res.CPUSeconds = c1 - c0
+		res.SamplesPerCPUS = float64(res.Steps*res.Batch) / res.CPUSeconds
+	}
 	res.Seconds, res.MsPerStep = el, 1e3*el/float64(res.Steps)
 	res.SamplesPerS = float64(res.Steps*res.Batch) / el
 	if *asJSON {
@@ -133,6 +144,10 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s (%d parameters), batch %d in chunks of %d, %d threads: %.0f samples/s (%.1f ms per step, %d steps; %s)\n",
 		res.Model, res.Params, res.Batch, res.Chunk, th, res.SamplesPerS, res.MsPerStep, res.Steps, res.Data)
+	if res.CPUSeconds > 0 {
+		fmt.Fprintf(stdout, "%.0f samples per CPU-second; %.2f CPUs busy on average (below %d: other jobs share the machine)\n",
+			res.SamplesPerCPUS, res.CPUSeconds/el, th)
+	}
 	return nil
 }
 

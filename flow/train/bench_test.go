@@ -141,16 +141,19 @@ func BenchmarkNLLLJ13(b *testing.B) {
 	for i := range xs {
 		xs[i] = set.Row(i)
 	}
-	b.ResetTimer()
-	var nfe float64
-	t0 := time.Now()
-	for range b.N {
-		r, err := NLL(context.Background(), net, cfg, xs, NLLOptions{Workers: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		nfe = r.MeanNFE
+	for _, mode := range []string{"analytic", "sweeps"} {
+		b.Run(mode, func(b *testing.B) {
+			var nfe float64
+			t0 := time.Now()
+			for range b.N {
+				r, err := nll(context.Background(), net, cfg, xs, NLLOptions{Workers: 1}, mode == "sweeps")
+				if err != nil {
+					b.Fatal(err)
+				}
+				nfe = r.MeanNFE
+			}
+			b.ReportMetric(time.Since(t0).Seconds()/float64(b.N*len(xs)), "s/sample")
+			b.ReportMetric(nfe, "NFE")
+		})
 	}
-	b.ReportMetric(time.Since(t0).Seconds()/float64(b.N*len(xs)), "s/sample")
-	b.ReportMetric(nfe, "NFE")
 }

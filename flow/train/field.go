@@ -204,6 +204,11 @@ func (r *NLLResult) BitsPerDim(w float64) float64 {
 // steps) is listed in Failed and left out of the mean; if all fail NLL
 // returns an error. A cancelled ctx stops the solves with ctx.Err().
 func NLL(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLLOptions) (*NLLResult, error) {
+	return nll(ctx, net, cfg, xs, opt, false)
+}
+
+// nll is NLL; noAnalytic forces reverse sweeps (benchmarks, cross-checks).
+func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLLOptions, noAnalytic bool) (*NLLResult, error) {
 	cfg = cfg.withDefaults()
 	base, err := cfg.Base()
 	if err != nil {
@@ -245,6 +250,7 @@ func NLL(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 		if fields[w], err = NewNetField(net, opt.Method); err != nil {
 			return nil, err
 		}
+		fields[w].NoAnalytic = noAnalytic
 	}
 	current := make([]int, workers) // problem whose probes worker w holds
 	for w := range current {

@@ -15,6 +15,7 @@ import (
 	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor"
+	"github.com/hifm-go/hifm/tensor/kernels"
 )
 
 // Trainer holds the state of one training run (Algorithm 1, HIFM-MATH §5):
@@ -317,6 +318,10 @@ func (t *Trainer) TrainStep(workers int) (StepInfo, error) {
 			ch.err = t.gradChunk(t.graphs[0], k, ci, ch)
 		}
 	} else {
+		// The chunks already occupy every worker: GEMMs run single-threaded
+		// inside them (no nested parallelism; results do not depend on it).
+		prev := kernels.SetThreads(1)
+		defer kernels.SetThreads(prev)
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for w := range workers {
