@@ -35,6 +35,11 @@ const (
 	// SymTol·max|a|. Roundoff-level asymmetry (autodiff Hessians, float32
 	// input) passes; a genuinely non-symmetric matrix is rejected.
 	DefaultSymTol = 1e-10
+	// SignTieTol: eigenvector components whose magnitudes are within this
+	// relative distance of the largest count as tied for the sign
+	// convention, and the first of them is made positive. Far above the
+	// roundoff in a component (~n·ε/gap), far below real differences.
+	SignTieTol = 1e-8
 )
 
 // Options control Sym. The zero value (or a nil *Options) uses the defaults.
@@ -80,7 +85,8 @@ type Result struct {
 	Values []float64
 	// Vectors is the row-major n×n matrix V whose column j is the unit
 	// eigenvector of Values[j]. Sign convention: the component of largest
-	// magnitude is positive (the first such index on ties).
+	// magnitude is positive; on ties (magnitudes within SignTieTol
+	// relative) the first of them.
 	Vectors []float64
 	// Sweeps is the number of sweeps that performed rotations.
 	Sweeps int
@@ -323,16 +329,23 @@ func (w *Workspace) store(dst *Result, scale int) {
 		// Renormalise: each rotation's c² + s² differs from 1 by roundoff,
 		// and this norm drift (√(rotations)·ε) dominated max|VᵀV − I|.
 		f := 1 / math.Sqrt(kernels.Dot(v, v))
-		big, at := -1.0, 0
+		big := 0.0
 		for i, x := range v {
 			x *= f
 			dst.Vectors[i*n+j] = x
-			if ax := math.Abs(x); ax > big {
-				big, at = ax, i
-			}
+			big = max(big, math.Abs(x))
 		}
 		// Sign convention, decided on the stored values: the first
-		// largest-magnitude component is positive.
+		// component within SignTieTol of the largest magnitude is positive
+		// (so structurally equal components, e.g. (1, 0, −1)/√2, give the
+		// same sign on every machine despite roundoff).
+		at := 0
+		for i := range n {
+			if math.Abs(dst.Vectors[i*n+j]) >= (1-SignTieTol)*big {
+				at = i
+				break
+			}
+		}
 		if dst.Vectors[at*n+j] < 0 {
 			for i := range n {
 				dst.Vectors[i*n+j] = -dst.Vectors[i*n+j]
