@@ -168,7 +168,8 @@ and writes an uncompressed .npz with two float64 arrays:
 
   values   (k,n)    eigenvalues, ascending
   vectors  (k,n,n)  vectors[i][:, j] is the unit eigenvector of values[i][j];
-                    its largest-magnitude component is positive
+                    its largest-magnitude component is positive (on
+                    near-ties, within 1e-8 relative, the first of them)
 
 (k = 1 for a single (n,n) matrix.) Compare with numpy:
   w, v = numpy.linalg.eigh(A)   # then fix each column's sign the same way
