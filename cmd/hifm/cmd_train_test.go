@@ -180,49 +180,6 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-// TestDemoTiny runs the demo end to end on tiny settings and checks that
-// it prints both NLLs and is deterministic.
-func TestDemoTiny(t *testing.T) {
-	args := []string{"demo", "-steps", "2", "-batch", "8", "-train", "16", "-test", "3", "--json"}
-	a, _ := runOK(t, args...)
-	var r demoReport
-	if err := json.Unmarshal([]byte(a), &r); err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Rows) != 2 || r.Rows[0].Method[:5] != "HI-FM" || r.Rows[1].Method != "OT" {
-		t.Fatalf("rows %+v", r.Rows)
-	}
-	for _, row := range r.Rows {
-		if math.IsNaN(row.NLL) || math.IsInf(row.NLL, 0) || row.MeanNFE < 8 {
-			t.Errorf("row %+v", row)
-		}
-	}
-	b, _ := runOK(t, append(args, "-threads", "1")...)
-	var r2 demoReport
-	if err := json.Unmarshal([]byte(b), &r2); err != nil {
-		t.Fatal(err)
-	}
-	for i := range r.Rows {
-		if r.Rows[i].NLL != r2.Rows[i].NLL || r.Rows[i].FinalLoss != r2.Rows[i].FinalLoss {
-			t.Errorf("demo not deterministic across threads: %+v vs %+v", r.Rows[i], r2.Rows[i])
-		}
-	}
-}
-
-func TestBenchTrain(t *testing.T) {
-	stdout, _ := runOK(t, "bench", "train", "-model", "egnn", "-batch", "8", "-chunk", "4", "-steps", "1", "-threads", "1", "--json")
-	var r benchTrainResult
-	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
-		t.Fatalf("%v: %s", err, stdout)
-	}
-	if !(r.SamplesPerS > 0) || r.Batch != 8 || r.Threads != 1 || r.Model != "egnn" {
-		t.Errorf("result %+v", r)
-	}
-	if !strings.HasPrefix(stdout, `{"model":"egnn"`) || !strings.Contains(stdout, `"samples_per_s":`) {
-		t.Errorf("JSON output %s", stdout)
-	}
-}
-
 // Ctrl-C during training: exit 1 with a message naming the step, a
 // checkpoint that loads, and -resume finishes the run.
 func TestTrainInterrupt(t *testing.T) {
