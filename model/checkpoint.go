@@ -212,6 +212,9 @@ func checkCheckpoint(ck *Checkpoint) error {
 		seen[p.Name] = true
 	}
 	if o := ck.Optim; o != nil {
+		if (o.Cfg.EMADecay > 0) != (o.EMA != nil) {
+			return fmt.Errorf("checkpoint: optimiser ema_decay %g but %d EMA tensors", o.Cfg.EMADecay, len(o.EMA))
+		}
 		if len(o.M) != len(ck.Params) || len(o.V) != len(ck.Params) || (o.EMA != nil && len(o.EMA) != len(ck.Params)) {
 			return fmt.Errorf("checkpoint: optimiser state has %d/%d/%d tensors for %d parameters", len(o.M), len(o.V), len(o.EMA), len(ck.Params))
 		}
@@ -333,6 +336,9 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 		o := &AdamW{Cfg: cfg.Optim.Config, Step: cfg.Optim.Step}
 		if err := o.Cfg.Validate(); err != nil {
 			return nil, fmt.Errorf("checkpoint: optimiser config: %w", err)
+		}
+		if (o.Cfg.EMADecay > 0) != cfg.Optim.EMA || o.Step < 0 {
+			return nil, fmt.Errorf("checkpoint: config.json optimiser state is inconsistent (ema_decay %g, ema %v, step %d)", o.Cfg.EMADecay, cfg.Optim.EMA, o.Step)
 		}
 		c, ok := oa["count"]
 		if !ok || len(c.Data) != 1 || c.Data[0] != float64(o.Step) {

@@ -221,4 +221,11 @@ func TestCheckpointRestoreMismatch(t *testing.T) {
 	if err := SaveCheckpoint(t.TempDir(), &bad); err == nil {
 		t.Error("saved invalid train JSON")
 	}
+	noEMA := *ck.Optim
+	noEMA.EMA = nil
+	bad = *ck
+	bad.Optim = &noEMA
+	if err := SaveCheckpoint(t.TempDir(), &bad); err == nil || !strings.Contains(err.Error(), "EMA") {
+		t.Errorf("saved ema_decay > 0 without EMA tensors: %v", err)
+	}
 }
