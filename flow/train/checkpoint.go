@@ -63,5 +63,11 @@ func Resume(dir string, set *dataset.Set, steps int64, workers int) (*Trainer, e
 	if steps > 0 {
 		cfg.Steps = steps
 	}
+	if cfg.Data != nil && set != nil {
+		if got := fingerprint(set); *got != *cfg.Data {
+			return nil, fmt.Errorf("train: checkpoint %s was trained on other data (%d×%d, sha256 %.12s…) than given (%d×%d, sha256 %.12s…); resuming would change the batches",
+				dir, cfg.Data.N, cfg.Data.Dim, cfg.Data.SHA256, got.N, got.Dim, got.SHA256)
+		}
+	}
 	return newTrainer(cfg, net, ck.Optim, ck.Step, set, workers)
 }

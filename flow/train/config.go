@@ -58,6 +58,18 @@ type Config struct {
 	Chunk int `json:"chunk"`
 	// Seed seeds the network's initialisation and every training draw.
 	Seed uint64 `json:"seed"`
+
+	// Data identifies the training set the run was started on (filled by
+	// New; Resume refuses different data, which would change the batches).
+	Data *DataID `json:"data,omitempty"`
+}
+
+// DataID fingerprints a training set: its size and the SHA-256 of its
+// float64 values (little-endian, row-major).
+type DataID struct {
+	N      int    `json:"n"`
+	Dim    int    `json:"dim"`
+	SHA256 string `json:"sha256"`
 }
 
 // Paper defaults (HIFM-MATH §5): AdamW lr 1e-4, optax's β, ε, decay.

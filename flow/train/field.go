@@ -37,6 +37,16 @@ type NetField struct {
 	// NoAnalytic forces autodiff.Divergence even when the network has an
 	// analytic divergence (model.DivergenceNet), for cross-checks.
 	NoAnalytic bool
+	// Particles and SpatialDim (> 0 for particle data) make the field live
+	// on the zero-centre-of-mass subspace (HIFM-MATH §4): the velocity's
+	// centre of mass is removed, v ← P f, and the divergence is the
+	// subspace trace tr(P J P) = tr(J) − (1/N) Σ_d 1_dᵀ J 1_d, 1_d the
+	// indicator of coordinate d of every particle (three extra sweeps).
+	// For a translation-invariant, mean-free network (the EGNN) both
+	// changes vanish.
+	Particles, SpatialDim int
+
+	ones []*tensor.Tensor // 1_d seeds for the subspace correction
 
 	g      *autodiff.Graph
 	y, s   *tensor.Tensor
@@ -97,14 +107,48 @@ func (f *NetField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.No
 	return out, yn, err
 }
 
-// Velocity implements flow.Field: v = v_θ(y, s).
+// Velocity implements flow.Field: v = v_θ(y, s) (mean-free for particles).
 func (f *NetField) Velocity(s float64, y, v []float64) error {
 	out, _, err := f.forward(s, y)
 	if err != nil {
 		return err
 	}
-	copy(v, out.Value().Contiguous().Data)
+	f.copyVelocity(v, out)
 	return nil
+}
+
+func (f *NetField) copyVelocity(v []float64, out *autodiff.Node) {
+	copy(v, out.Value().Contiguous().Data)
+	if f.Particles > 0 {
+		flow.RemoveCOM(v, f.SpatialDim)
+	}
+}
+
+// comCorrection returns (1/N) Σ_d 1_dᵀ J 1_d, the part of tr J outside
+// the zero-CoM subspace (see Particles).
+func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
+	n, d := f.Dim(), f.SpatialDim
+	if f.ones == nil {
+		for k := range d {
+			t := tensor.Zeros(1, n)
+			for i := k; i < n; i += d {
+				t.Data[i] = 1
+			}
+			f.ones = append(f.ones, t)
+		}
+	}
+	var c float64
+	for _, e := range f.ones {
+		gs, err := autodiff.VJP(out, f.g.Const(e), []*autodiff.Node{yn}, false)
+		if err != nil {
+			return 0, err
+		}
+		gd := gs[0].Value().Contiguous().Data
+		for i := range e.Data {
+			c += gd[i] * e.Data[i]
+		}
+	}
+	return c / float64(f.Particles), nil
 }
 
 // VelocityDiv implements flow.DivField: v = v_θ(y, s) and div_y v, exact
@@ -124,7 +168,7 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 			return 0, err
 		}
 		if have {
-			copy(v, out.Value().Contiguous().Data)
+			f.copyVelocity(v, out)
 			return div.Value().Contiguous().Data[0], nil
 		}
 	}
@@ -132,7 +176,7 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	copy(v, out.Value().Contiguous().Data)
+	f.copyVelocity(v, out)
 	var d *tensor.Tensor
 	if f.Method == DivHutchinson {
 		if len(f.probeT) == 0 {
@@ -141,6 +185,12 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 		d, err = autodiff.Hutchinson(out, yn, f.probeT, true)
 	} else {
 		d, err = autodiff.Divergence(out, yn, true)
+		if err == nil && f.Particles > 0 {
+			var c float64
+			if c, err = f.comCorrection(out, yn); err == nil {
+				return d.Data[0] - c, nil
+			}
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -251,6 +301,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 			return nil, err
 		}
 		fields[w].NoAnalytic = noAnalytic
+		fields[w].Particles, fields[w].SpatialDim = cfg.Particles, cfg.SpatialDim
 	}
 	current := make([]int, workers) // problem whose probes worker w holds
 	for w := range current {
@@ -378,6 +429,7 @@ func Sample(ctx context.Context, net model.Net, cfg Config, count int, opt Sampl
 		if fields[w], err = NewNetField(net, DivExact); err != nil {
 			return nil, nil, err
 		}
+		fields[w].Particles, fields[w].SpatialDim = cfg.Particles, cfg.SpatialDim
 	}
 	res, err := rk45.SolveBatch(func(w, _ int, s float64, y, dy []float64) error {
 		if err := ctx.Err(); err != nil {

@@ -2,6 +2,9 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -81,6 +84,9 @@ func New(cfg Config, set *dataset.Set, workers int) (*Trainer, error) {
 		return nil, err
 	}
 	cfg.Net = net.Config()
+	if set != nil {
+		cfg.Data = fingerprint(set)
+	}
 	opt, err := model.NewAdamW(cfg.Optim, net.Params())
 	if err != nil {
 		return nil, err
@@ -129,6 +135,17 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 	}
 	t.alloc()
 	return t, nil
+}
+
+// fingerprint returns the DataID of set.
+func fingerprint(set *dataset.Set) *DataID {
+	h := sha256.New()
+	var b [8]byte
+	for _, x := range set.Data[:set.N*set.Dim] {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(x))
+		h.Write(b[:])
+	}
+	return &DataID{N: set.N, Dim: set.Dim, SHA256: hex.EncodeToString(h.Sum(nil))}
 }
 
 // FormationSpectra is Algorithm 1's precompute step for particle data: the
@@ -400,7 +417,6 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) (*Result, error) {
 		res.Checkpoint = opt.CheckpointDir
 		return nil
 	}
-	var last StepInfo
 	for t.Step < t.Cfg.Steps {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -411,7 +427,6 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) (*Result, error) {
 			res.Steps = t.Step
 			return res, err
 		}
-		last = info
 		res.Loss = info.Loss
 		if opt.OnStep != nil {
 			opt.OnStep(info)
@@ -428,7 +443,6 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) (*Result, error) {
 			}
 		}
 	}
-	_ = last
 	res.Steps = t.Step
 	if err := save(); err != nil {
 		return res, err
