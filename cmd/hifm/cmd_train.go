@@ -28,8 +28,10 @@ with DIR/train.json (every setting, data, timings, losses).
 
 Data: "lj13" (the reference LJ13 split in ../shared/data/lj13 or
 $HIFM_LJ13_DIR; generate your own with 'hifm gen-lj13'), "mnist" (the GoMNIST
-module's IDX files; pixels dequantised to [0, 1)) or FILE.npy ((N, 3P) or
-(N, P, 3) particle configurations for -model egnn, else an (N, n) matrix).
+module's IDX files; pixels dequantised to [0, 1)) or FILE.npy: (N, 3P) or
+(N, P, 3) particle configurations in 3-D (EGNN, zero-centre-of-mass base,
+formation Hessian), or with -model mlp, or when not particle-shaped, an
+(N, n) matrix (MLP, Gaussian base, isotropic Hessian).
 
 Flags default to the paper's settings: HI-FM path, α = 1, interpolant
 priority, isotropic stationary law, EGNN (width 64, one layer) for particles,
@@ -254,6 +256,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		particles := kind == model.KindEGNN || (kind == "" && *data != "mnist")
 		var err error
 		trainSet, spec, err = loadData(*data, "train", particles, *seed)
+		if err != nil && kind == "" && strings.HasSuffix(*data, ".npy") {
+			// Not particle-shaped: a plain (N, n) matrix for the MLP.
+			trainSet, spec, err = loadData(*data, "train", false, *seed)
+		}
 		if err != nil {
 			return err
 		}
