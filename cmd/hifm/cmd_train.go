@@ -340,10 +340,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 	}
+	// Progress counts this session's steps (so rate and ETA are right
+	// after -resume); the label says where it started.
 	start := tr.Step
-	prog := newProgress(stderr, "train", tr.Cfg.Steps)
+	label := "train"
+	if start > 0 {
+		label = fmt.Sprintf("train (resumed at step %d)", start)
+	}
+	prog := newProgress(stderr, label, tr.Cfg.Steps-start)
 	opt.OnStep = func(si train.StepInfo) {
-		prog.update(si.Step, si.Loss, (si.Step-start)*int64(tr.Cfg.Batch))
+		prog.update(si.Step-start, si.Loss, (si.Step-start)*int64(tr.Cfg.Batch))
 	}
 	t0 := time.Now()
 	res, err := tr.Run(ctx, opt)
@@ -355,7 +361,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if res.Interrupted {
 		prog.abort()
 	} else {
-		prog.finish(res.Steps, res.Loss, (res.Steps-start)*int64(tr.Cfg.Batch))
+		prog.finish(res.Steps-start, res.Loss, (res.Steps-start)*int64(tr.Cfg.Batch))
 	}
 	rep.StepsDone, rep.FinalLoss, rep.Seconds, rep.Interrupted = res.Steps, res.Loss, el.Seconds(), res.Interrupted
 	rep.Epochs = tr.Epoch(res.Steps)
