@@ -142,8 +142,9 @@ func Sym(a []float64, n int, opt *Options) (*Result, error) {
 	return r, nil
 }
 
-// Workspace holds the scratch memory for n×n decompositions, so repeated
-// calls allocate nothing. A Workspace is not safe for concurrent use.
+// Workspace holds the scratch memory for n×n decompositions (2n² + O(n)
+// float64s), so repeated calls allocate nothing once dst has its slices.
+// A Workspace is not safe for concurrent use.
 type Workspace struct {
 	n int
 	// w is n×2n: row i is [row i of A | row i of Vᵀ], so one kernels.Rot
@@ -292,8 +293,10 @@ func rotation(apq, dp, dq float64) (c, s, h float64) {
 func frob(w, d []float64, n int) float64 {
 	s := 0.0
 	for i := range n {
-		for _, v := range w[2*i*n : 2*i*n+n] {
-			s += v * v
+		for j, v := range w[2*i*n : 2*i*n+n] {
+			if j != i { // diagonal slots hold garbage; the diagonal is d
+				s += v * v
+			}
 		}
 	}
 	for _, v := range d {
@@ -374,10 +377,11 @@ func grow(s []float64, n int) []float64 {
 // into columns ("mirroring", strided scalar stores), and the ordering
 // exists to do little of that:
 //   - the hot rows p1, p2 are authoritative during their block and are
-//     mirrored into their columns once, at its end (their shared entry
-//     a_{p1 p2} is copied between them after every rotation);
-//   - row q is mirrored once after both of its rotations; before them,
-//     its entries in columns p1, p2 are refreshed from the hot rows;
+//     mirrored into their columns once, at its end;
+//   - row q is mirrored once after both of its rotations. The entries in
+//     the hot columns (a_{p1 p2}, a_{p1 q}, a_{p2 q} in both copies) are
+//     tracked as scalars and stored after the rotations, so no scalar
+//     store lands in a row just before a vector load of it;
 //   - mirrors write only rows ≥ p1: rows above are not read again in the
 //     sweep, and the upper triangle is restored from the (always current)
 //     lower one at the end of the sweep.
@@ -423,15 +427,20 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 			p2 := p1 + 1
 			r1 := a[p1*ld : p1*ld+ld]
 			r2 := a[p2*ld : p2*ld+ld]
-			// (p1, p2). A rotation leaves garbage in the diagonal and (p,q)
-			// slots of the two rows; they are reset to 0 (the diagonal is d).
+			// (p1, p2). Rot leaves garbage in the diagonal slots (the
+			// diagonal lives in d; garbage there only ever flows into
+			// pivot slots) and in the pivot slots, which are set after
+			// each rotation from scalars, never before a Rot reads them.
+			r1[p1], r2[p2] = 0, 0
 			if x := math.Abs(r1[p2]); x > thresh && !negligible(x, tol2, d[p1], d[p2]) {
 				c, s, h := rotation(r1[p2], d[p1], d[p2])
 				d[p1] -= h
 				d[p2] += h
 				kernels.Rot(r1, r2, c, s)
-				r1[p1], r1[p2], r2[p1], r2[p2] = 0, 0, 0, 0
+				r1[p2], r2[p1] = 0, 0
 			}
+			// v is a_{p1 p2}, equal in both hot rows.
+			v := r1[p2]
 			// Parameters of (p1, q) for the first q.
 			q := p2 + 1
 			var do1 bool
@@ -460,37 +469,48 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 						nc1, ns1, nh1 = rotation(x, dp, d[q+1])
 					}
 				}
-				// (p2, q): a_{p2 q} ← s1·a_{p1 p2} + c1·a_{p2 q} (fresh in row
-				// p2 before (p1, q)).
-				apq, dq := r2[q], d[q]
+				// The hot-column entries as (p1, q) leaves them:
+				// a_{p1 p2} ← c1·v − s1·a_{p2 q}, a_{p2 q} ← s1·v + c1·a_{p2 q},
+				// a_{p1 q} ← 0. Row q's own copies of them are stale and Rot
+				// makes garbage of them; the true values are stored after.
+				x1, x2, vv := r1[q], r2[q], v
+				dq := d[q]
 				if do1 {
-					apq, dq = s1*r1[p2]+c1*apq, dq+h1
+					x1, x2, vv = 0, s1*v+c1*x2, c1*v-s1*x2
+					dq += h1
 				}
 				var do2 bool
 				var c2, s2, h2 float64
-				if x := math.Abs(apq); x > thresh && !negligible(x, tol2, d[p2], dq) {
+				if x := math.Abs(x2); x > thresh && !negligible(x, tol2, d[p2], dq) {
 					do2 = true
-					c2, s2, h2 = rotation(apq, d[p2], dq)
+					c2, s2, h2 = rotation(x2, d[p2], dq)
 				}
 				if do1 {
-					rq[p2] = r2[q] // row q's a_{q p2} from hot row p2
 					d[p1] -= h1
 					d[q] += h1
 					kernels.Rot(r1, rq, c1, s1)
-					r1[p1], r1[q], rq[p1], rq[q] = 0, 0, 0, 0
-					r2[p1] = r1[p2] // keep a_{p1 p2} equal in both hot rows
 				}
 				if do2 {
-					// Row q's a_{q p1} from row p1 (0 if (p1, q) was rotated).
-					rq[p1] = r1[q]
 					d[p2] -= h2
 					d[q] += h2
 					kernels.Rot(r2, rq, c2, s2)
-					r2[p2], r2[q], rq[p2], rq[q] = 0, 0, 0, 0
-					r1[p2] = r2[p1]
+					// (p2, q) acts on column p2 of row p1 and column p1 of
+					// row q: a_{p1 p2} ← c2·v − s2·a_{p1 q},
+					// a_{p1 q} ← s2·v + c2·a_{p1 q}, a_{p2 q} ← 0.
+					x1, vv = s2*vv+c2*x1, c2*vv-s2*x1
+					x2 = 0
 				}
-				if do1 || do2 { // mirror row q into column q, rows ≥ p1
+				if do1 || do2 {
+					r1[p2], r2[p1] = vv, vv
+					r1[q], rq[p1] = x1, x1
+					r2[q], rq[p2] = x2, x2
+					v = vv
+					// Mirror row q into column q, rows ≥ p1; row q+1 first,
+					// as the next rotation reads it.
 					col := a[q:]
+					if q+1 < n {
+						col[(q+1)*ld] = rq[q+1]
+					}
 					for k := p1; k < n; k++ {
 						col[k*ld] = rq[k]
 					}
