@@ -628,3 +628,25 @@ func TestSignTies(t *testing.T) {
 		t.Errorf("λ=2 vector %v, want (+, 0, −)", v)
 	}
 }
+
+// TestTolOption: a looser Tol stops earlier with an off-diagonal remainder
+// of the order Tol·‖A‖, and eigenvalues still within Tol·‖A‖ of the
+// default result (Weyl: perturbation ≤ ‖off-diagonal‖).
+func TestTolOption(t *testing.T) {
+	n := 39
+	a := randSym(n, 77)
+	tight := mustSym(t, a, n, nil)
+	loose := mustSym(t, a, n, &Options{Tol: 1e-6})
+	if loose.Sweeps >= tight.Sweeps {
+		t.Errorf("Tol 1e-6: %d sweeps, default %d", loose.Sweeps, tight.Sweeps)
+	}
+	nrm := norm2(tight)
+	if loose.OffNorm > 1e-6*nrm*float64(n) {
+		t.Errorf("Tol 1e-6: off-diagonal norm %g", loose.OffNorm)
+	}
+	for j := range n {
+		if d := math.Abs(loose.Values[j] - tight.Values[j]); d > loose.OffNorm+1e-14*nrm {
+			t.Errorf("λ_%d moved by %g > OffNorm %g", j, d, loose.OffNorm)
+		}
+	}
+}
