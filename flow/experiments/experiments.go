@@ -311,6 +311,7 @@ func Config(table string, r Row, b Budget, o Options) (train.Config, error) {
 		cfg.Hessian = ""
 	}
 	cfg.Flow = fc
+	cfg.Net = cfg.Net.WithDefaults() // config.json then shows every value used
 	cfg.Steps, cfg.Batch, cfg.Chunk = b.Steps, b.Batch, b.Chunk
 	cfg.Optim.EMADecay = b.EMA
 	if b.Clip > 0 {
