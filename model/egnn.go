@@ -153,8 +153,9 @@ type pairState struct {
 // layer, the aggregated messages Σ_j m_ij. φ_e's first layer is
 // h⁰_b (W_a + W_b) + b + s_b w_s + d² w_d.
 //
-// fused evaluates dense layers with their activation as single nodes
-// (autodiff.DenseAct); the pre-activations st.z2 and st.z3 are then nil.
+// fused evaluates the first edge layer and the dense layers with their
+// activations as single nodes (autodiff.GatherOuterAct, DenseAct); the
+// pre-activations st.pre, st.z2 and st.z3 are then nil.
 func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0, s *autodiff.Node, rows int, fused bool) (upd, agg *autodiff.Node, st pairState) {
 	hd := e.cfg.Hidden
 	w := p[ly.edge0.w]
@@ -164,12 +165,13 @@ func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0,
 	cs := autodiff.Add(autodiff.Linear(h0, wab, p[ly.edge0.b]), autodiff.MatMul(s, autodiff.Slice(w, 0, 2*hd+1, 2*hd+2), false, false))
 	wd := autodiff.Slice(w, 0, 2*hd, 2*hd+1)
 	st.wd = autodiff.Reshape(wd, hd)
-	st.pre = autodiff.Add(autodiff.GatherRows(cs, ix.pairSample), autodiff.MatMul(st.d2, wd, false, false))
 	var m *autodiff.Node
 	if fused {
-		m = ly.edge1.applyAct(p, e.act(st.pre), e.cfg.Activation, e.act)
+		a1 := autodiff.GatherOuterAct(cs, ix.pairSample, st.d2, wd, e.cfg.Activation == "silu")
+		m = ly.edge1.applyAct(p, a1, e.cfg.Activation, e.act)
 		st.phi = ly.coord1.apply(p, ly.coord0.applyAct(p, m, e.cfg.Activation, e.act))
 	} else {
+		st.pre = autodiff.Add(autodiff.GatherRows(cs, ix.pairSample), autodiff.MatMul(st.d2, wd, false, false))
 		st.z2 = ly.edge1.apply(p, e.act(st.pre))
 		m = e.act(st.z2)
 		st.z3 = ly.coord0.apply(p, m)
