@@ -41,7 +41,9 @@ import (
 // and each message is used in both directions (x_i gains (x_i − x_j)φ_x(m_ij),
 // x_j gains (x_j − x_i)φ_x(m_ij)). This is the same function (it differs from
 // the ordered-edge evaluation only by rounding) at half the cost; with the
-// paper's single layer it halves the whole network.
+// paper's single layer it halves the whole network. Dense layers run with
+// their activations as single graph nodes (autodiff.DenseAct and, for the
+// first edge layer, autodiff.GatherOuterAct), which saves memory passes.
 type EGNN struct {
 	cfg    NetConfig
 	params []*Param

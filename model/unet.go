@@ -22,7 +22,8 @@ import (
 //
 // Res(x → c) is GN → act → conv3×3 → + Linear(act(τ)) per channel → GN → act
 // → conv3×3, plus x (1×1 conv when the widths differ). GN is group norm with
-// Groups groups (ε = 1e-5), act the configured activation (SiLU default).
+// Groups groups (ε = 1e-5; autodiff.GroupNormFast), act the configured
+// activation (SiLU default).
 // Convolutions and linear layers use PyTorch's default initialisation
 // (weights and biases U(±1/√fan_in)); group-norm scales start at 1, shifts at 0.
 type UNet struct {
