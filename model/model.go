@@ -73,7 +73,7 @@ type NetConfig struct {
 	// default).
 	Activation string `json:"activation,omitempty"`
 	// TimeEmbed is the width of the sinusoidal time embedding (even;
-	// default 32 for MLP and EGNN, 32 for the UNet's sinusoid).
+	// default 32).
 	TimeEmbed int `json:"time_embed,omitempty"`
 	// TimeScale multiplies s before the embedding (default 1: s ∈ [0, 1]
 	// enters directly, as in TorchCFM's UNet).
