@@ -18,6 +18,7 @@ vet:
 # CPU has them), no assembly compiled at all (purego), and the generic set
 # forced at run time.
 test: vet
+	$(GO) mod download
 	CGO_ENABLED=0 $(GO) build $(PKGS)
 	CGO_ENABLED=0 $(GO) test $(TESTFLAGS) $(PKGS)
 	CGO_ENABLED=0 $(GO) test $(TESTFLAGS) -tags purego $(PKGS)
