@@ -42,6 +42,19 @@ func sigmoidFastVJP(n, gy *Node) {
 	}
 }
 
+// ActSigma is σ(x) for an activation node y = Softplus(x) or SiLU(x) (also
+// SoftplusCached, SiLUCached), copied from the σ(x) the node keeps instead
+// of recomputed: a node of x, differentiable like SigmoidFast(x).
+func ActSigma(y *Node) *Node {
+	if (y.op != actNames[actSoftplus] && y.op != actNames[actSiLU]) || y.aux == nil || y.aux == y || y.nin != 1 {
+		panic(shapeErr("ActSigma", "want a Softplus or SiLU node, got "+y.op, y.val.Shape))
+	}
+	x := y.in[0]
+	s := y.g.newNode("ActSigma", x.val.Shape, sigmoidFastVJP, x)
+	copy(s.data(), y.aux.data())
+	return s
+}
+
 // siluSigmoid writes y = x·σ(x) and c = σ(x), σ as in softplusSigmoid.
 func siluSigmoid(y, c, x []float64) {
 	x, c = x[:len(y)], c[:len(y)]

@@ -158,3 +158,42 @@ func BenchmarkSoftplusSigmoid(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
 	})
 }
+
+// ActSigma reads σ from an activation's cache: the same values as
+// SigmoidFast, and the same derivatives (its VJP is SigmoidFast's).
+func TestActSigma(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	x := tensor.RandN(rng, 3, 8)
+	tensor.Scale(x, 4, x)
+	w, v := tensor.RandN(rng, 3, 8), tensor.RandN(rng, 3, 8)
+	for _, act := range []func(*Node) *Node{Softplus, SiLU, SoftplusCached, SiLUCached} {
+		run := func(sig func(x *Node) *Node) (val, hv []float64) {
+			g := NewGraph()
+			xn := g.Var(x)
+			s := sig(xn)
+			loss := Sum(Mul(Square(s), g.Const(w)))
+			h, err := HVP(loss, xn, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float64{}, s.Value().Data...), h.Data
+		}
+		v1, h1 := run(SigmoidFast)
+		v2, h2 := run(func(x *Node) *Node { return ActSigma(act(x)) })
+		// Values: the caches of Softplus/SiLU (scalar σ) and SigmoidFast
+		// (kernel) may differ by an ulp; derivatives go through the same ops.
+		opt := cmpopts.EquateApprox(1e-15, 0)
+		if d := cmp.Diff(v1, v2, opt); d != "" {
+			t.Errorf("value: %s", d)
+		}
+		if d := cmp.Diff(h1, h2, cmpopts.EquateApprox(1e-13, 1e-15)); d != "" {
+			t.Errorf("HVP: %s", d)
+		}
+	}
+	if err := tensor.Catch(func() {
+		g := NewGraph()
+		ActSigma(Tanh(g.Var(x)))
+	}); err == nil {
+		t.Error("ActSigma accepted a Tanh node")
+	}
+}

@@ -147,6 +147,8 @@ type pairState struct {
 	diff, d2 *autodiff.Node // (P, 3), (P, 1)
 	pre, z2  *autodiff.Node // pre-activations of φ_e's two layers (P, H)
 	z3, phi  *autodiff.Node // pre-activation of φ_x's hidden layer (P, H); φ_x (P, 1)
+	a1, a2   *autodiff.Node // activations σ(pre), σ(z2) (P, H)
+	a3       *autodiff.Node // activation σ(z3) (P, H)
 	wd       *autodiff.Node // the d² row of φ_e's first weight (H)
 }
 
@@ -174,10 +176,13 @@ func (e *EGNN) pairLayer(p []*autodiff.Node, ly egnnLayer, ix *edgeIndex, x, h0,
 		st.phi = ly.coord1.apply(p, ly.coord0.applyAct(p, m, e.cfg.Activation, e.act))
 	} else {
 		st.pre = autodiff.Add(autodiff.GatherRows(cs, ix.pairSample), autodiff.MatMul(st.d2, wd, false, false))
-		st.z2 = ly.edge1.apply(p, e.act(st.pre))
-		m = e.act(st.z2)
+		st.a1 = e.act(st.pre)
+		st.z2 = ly.edge1.apply(p, st.a1)
+		st.a2 = e.act(st.z2)
+		m = st.a2
 		st.z3 = ly.coord0.apply(p, m)
-		st.phi = ly.coord1.apply(p, e.act(st.z3))
+		st.a3 = e.act(st.z3)
+		st.phi = ly.coord1.apply(p, st.a3)
 	}
 	trans := autodiff.Mul(st.diff, autodiff.ExpandAxis(autodiff.Reshape(st.phi, -1), 1, 3))
 	upd = autodiff.Sub(autodiff.ScatterAddRows(trans, ix.pairI, rows), autodiff.ScatterAddRows(trans, ix.pairJ, rows))
@@ -271,9 +276,9 @@ func (e *EGNN) ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *au
 	v, st, _ := e.forward(p, y, s, false)
 	ly := e.layers[0]
 	deriv := actDeriv(e.cfg.Activation)
-	t := autodiff.Mul(deriv(st.pre), st.wd)
-	t = autodiff.Mul(deriv(st.z2), autodiff.MatMul(t, p[ly.edge1.w], false, false))
-	t = autodiff.Mul(deriv(st.z3), autodiff.MatMul(t, p[ly.coord0.w], false, false))
+	t := autodiff.Mul(deriv(st.pre, st.a1), st.wd)
+	t = autodiff.Mul(deriv(st.z2, st.a2), autodiff.MatMul(t, p[ly.edge1.w], false, false))
+	t = autodiff.Mul(deriv(st.z3, st.a3), autodiff.MatMul(t, p[ly.coord0.w], false, false))
 	dphi := autodiff.MatMul(t, p[ly.coord1.w], false, false) // (P, 1)
 	pair := autodiff.Add(autodiff.Scale(st.phi, 3), autodiff.Scale(autodiff.Mul(st.d2, dphi), 2))
 	b := y.Shape()[0]
@@ -283,14 +288,15 @@ func (e *EGNN) ForwardDivergence(g *autodiff.Graph, p []*autodiff.Node, y, s *au
 	return v, div, true
 }
 
-// actDeriv returns σ'(x) for the named activation as graph ops: softplus'
-// = sigmoid, SiLU' = σ(x)(1 + x(1 − σ(x))).
-func actDeriv(name string) func(*autodiff.Node) *autodiff.Node {
+// actDeriv returns f'(x) for the named activation f as graph ops, given x
+// and the activation node f(x) (whose cached σ(x) autodiff.ActSigma reads):
+// softplus' = σ, SiLU' = σ(x)(1 + x(1 − σ(x))).
+func actDeriv(name string) func(x, fx *autodiff.Node) *autodiff.Node {
 	if name == "silu" {
-		return func(x *autodiff.Node) *autodiff.Node {
-			sg := autodiff.SigmoidFast(x)
+		return func(x, fx *autodiff.Node) *autodiff.Node {
+			sg := autodiff.ActSigma(fx)
 			return autodiff.Mul(sg, autodiff.AddScalar(autodiff.Mul(x, autodiff.AddScalar(autodiff.Neg(sg), 1)), 1))
 		}
 	}
-	return autodiff.SigmoidFast
+	return func(_, fx *autodiff.Node) *autodiff.Node { return autodiff.ActSigma(fx) }
 }
