@@ -16,9 +16,10 @@ const nllHelp = `
 Test negative log-likelihood of a trained model (HIFM-MATH §6): the
 augmented ODE d/ds [y, ℓ] = [v_θ, div v_θ] is integrated from the data end
 back to the base with Dormand–Prince RK45 (the paper: rtol = atol = 1e-2),
-one solve per test sample, in parallel; the divergence is exact by default
-(n reverse sweeps) or Hutchinson's estimate with Rademacher probes fixed
-during each solve (-hutchinson, for images).
+one solve per test sample, in parallel; the divergence is exact (the
+network's analytic form or n reverse sweeps) for n ≤ 100 and Hutchinson's
+estimate with Rademacher probes fixed during each solve for larger n
+(images); -divergence chooses either.
 
 NLL is in nats per sample, normalised: for particles it is the density on
 the zero-centre-of-mass subspace ((N−1)·3 = 36 dimensions for LJ13) including
@@ -68,7 +69,8 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 0, "use the first N test samples (0: all)")
 	rtol := fs.Float64("rtol", 1e-2, "RK45 relative tolerance (paper: 1e-2)")
 	atol := fs.Float64("atol", 1e-2, "RK45 absolute tolerance (paper: 1e-2)")
-	hutch := fs.Bool("hutchinson", false, "Hutchinson divergence estimate instead of the exact trace")
+	div := fs.String("divergence", "auto", "divergence: exact, hutchinson, or auto (exact for n ≤ 100, else hutchinson)")
+	hutch := fs.Bool("hutchinson", false, "shorthand for -divergence hutchinson")
 	probes := fs.Int("probes", 1, "Rademacher probes per solve for -hutchinson")
 	seed := fs.Uint64("seed", 1, "seed of the Hutchinson probes")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS); does not change the result")
@@ -85,6 +87,15 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 		return usageError("-probes %d: must be ≥ 1", *probes)
 	case *threads < 0:
 		return usageError("-threads %d: must be ≥ 0", *threads)
+	}
+	method := *div
+	switch {
+	case *hutch:
+		method = train.DivHutchinson
+	case method == "auto":
+		method = ""
+	case method != train.DivExact && method != train.DivHutchinson:
+		return usageError("-divergence %q: want exact, hutchinson or auto", method)
 	}
 	cfg, net, err := loadCheckpoint(*ckpt)
 	if err != nil {
@@ -117,10 +128,6 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	for i := range xs {
 		xs[i] = set.Row(i)
 	}
-	method := train.DivExact
-	if *hutch {
-		method = train.DivHutchinson
-	}
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	t0 := time.Now()
@@ -133,8 +140,8 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	}
 	el := time.Since(t0)
 	rep := nllFromResult(r, cfg)
-	rep.Command, rep.Checkpoint, rep.Data, rep.RTol, rep.ATol, rep.Divergence = "nll", *ckpt, spec, *rtol, *atol, method
-	if *hutch {
+	rep.Command, rep.Checkpoint, rep.Data, rep.RTol, rep.ATol, rep.Divergence = "nll", *ckpt, spec, *rtol, *atol, r.Method
+	if r.Method == train.DivHutchinson {
 		rep.Probes = *probes
 	}
 	rep.Seconds, rep.SecPerSample, rep.Threads = el.Seconds(), el.Seconds()/float64(set.N), th
@@ -152,7 +159,7 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	}
 	printNLL(stdout, "test NLL", rep)
 	fmt.Fprintf(stdout, "%d samples of %s, rtol %g, atol %g, %s divergence, %.3f s per sample on %d threads\n",
-		set.N, spec.Name, *rtol, *atol, method, rep.SecPerSample, th)
+		set.N, spec.Name, *rtol, *atol, r.Method, rep.SecPerSample, th)
 	return nil
 }
 

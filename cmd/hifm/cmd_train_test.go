@@ -165,6 +165,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"nll"}, 2, "-ckpt"},
 		{[]string{"nll", "-ckpt", dir + "/none"}, 1, "not a directory"},
 		{[]string{"nll", "-ckpt", dir, "-rtol", "0"}, 2, "rtol"},
+		{[]string{"nll", "-ckpt", dir, "-divergence", "guess"}, 2, "guess"},
 		{[]string{"sample", "-ckpt", dir}, 2, "-out"},
 		{[]string{"sample", "-ckpt", dir + "/none", "-out", dir + "/s.npy"}, 1, "not a directory"},
 		{[]string{"sample", "-ckpt", dir, "-out", dir + "/s.npy", "-n", "0"}, 2, "-n"},

@@ -198,11 +198,16 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 	return d.Data[0], nil
 }
 
+// ExactMaxDim is the largest dimension for which NLL computes the exact
+// divergence by default (issue 7: exact for n ≤ 100, Hutchinson for images).
+const ExactMaxDim = 100
+
 // NLLOptions configures NLL.
 type NLLOptions struct {
 	// RTol and ATol of Dormand–Prince (the paper: 1e-2 both).
 	RTol, ATol float64
-	// Method is DivExact (default) or DivHutchinson; Probes is the number
+	// Method is DivExact or DivHutchinson; "" chooses exact for n ≤
+	// ExactMaxDim and Hutchinson above (images; HIFM-MATH §6). Probes is the number
 	// of Rademacher probes per solve (default 1), drawn from (Seed, sample
 	// index) so that the result does not depend on the worker count.
 	Method string
@@ -228,6 +233,8 @@ type NLLResult struct {
 	LogNormalizer float64
 	// Dim is the density's dimension: (N−1)d for particles, else n.
 	Dim int
+	// Method is the divergence method used.
+	Method string
 	// Failed lists the test samples whose solve failed (NLL[i] is NaN,
 	// excluded from Mean); FirstError is the first of their errors.
 	Failed     []int
@@ -295,6 +302,12 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(xs))
+	if opt.Method == "" {
+		opt.Method = DivExact
+		if n > ExactMaxDim {
+			opt.Method = DivHutchinson
+		}
+	}
 	fields := make([]*NetField, workers)
 	for w := range fields {
 		if fields[w], err = NewNetField(net, opt.Method); err != nil {
@@ -340,7 +353,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &NLLResult{NLL: make([]float64, len(xs)), NFE: make([]int, len(xs)), Dim: n}
+	out := &NLLResult{NLL: make([]float64, len(xs)), NFE: make([]int, len(xs)), Dim: n, Method: opt.Method}
 	if zb, ok := base.(flow.ZeroCOMBase); ok {
 		out.LogNormalizer = zb.LogNormalizer()
 		out.Dim = zb.SubspaceDim()

@@ -506,3 +506,27 @@ func TestSubspaceDivergence(t *testing.T) {
 		t.Errorf("full trace %v ≈ subspace trace %v: the test would not see a missing correction", fullDiv, div)
 	}
 }
+
+// TestNLLAutoMethod: exact divergence up to ExactMaxDim, Hutchinson above.
+func TestNLLAutoMethod(t *testing.T) {
+	for _, n := range []int{ExactMaxDim, ExactMaxDim + 1} {
+		cfg := mlpConfig(flow.PathOT)
+		cfg.Net = model.NetConfig{Kind: model.KindMLP, Dim: n, Hidden: 8, Layers: 1}
+		set := &dataset.Set{N: 2, Dim: n, Data: make([]float64, 2*n)}
+		tr, err := New(cfg, set, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NLL(context.Background(), tr.Net, tr.Cfg, [][]float64{set.Row(0)}, NLLOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := DivExact
+		if n > ExactMaxDim {
+			want = DivHutchinson
+		}
+		if r.Method != want {
+			t.Errorf("n = %d: method %q, want %q", n, r.Method, want)
+		}
+	}
+}
