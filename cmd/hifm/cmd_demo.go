@@ -193,8 +193,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	js = append(js, '\n')
 	if *out != "" {
-		if err := writeFileAtomicGen(filepath.Join(*out, "demo.json"), js); err != nil {
-			return fmt.Errorf("writing demo.json: %w", err)
+		if _, err := writeJSONFile(filepath.Join(*out, "demo.json"), rep); err != nil {
+			return err
 		}
 	}
 	if *asJSON {

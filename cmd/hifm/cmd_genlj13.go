@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -169,13 +167,9 @@ func runGenLJ13(args []string, stdout, stderr io.Writer) error {
 	if err := npy.WriteFile(*out, &npy.Array{Shape: []int{set.N, set.Dim}, Data: set.Data}); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	js, err := json.MarshalIndent(rep, "", "  ")
+	js, err := writeJSONFile(*out+".json", rep)
 	if err != nil {
 		return err
-	}
-	js = append(js, '\n')
-	if err := writeFileAtomicGen(*out+".json", js); err != nil {
-		return fmt.Errorf("writing %s.json: %w", *out, err)
 	}
 	if *asJSON {
 		_, err := stdout.Write(js)
@@ -241,46 +235,6 @@ func energyFor(s *dataset.Set) *energy.LJ13 {
 	e := energy.NewLJ13()
 	e.Particles, e.SpatialDim = s.Particles, s.SpatialDim
 	return e
-}
-
-// checkWritable fails early (before a long run) when path's directory does
-// not exist or is not writable, or path is a directory.
-func checkWritable(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("-out %s is a directory; give a file name such as %s", path, filepath.Join(path, "lj13.npy"))
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".hifm-write-test-*")
-	if err != nil {
-		return fmt.Errorf("cannot write -out %s: %v (does the directory exist and is it writable?)", path, err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
-// writeFileAtomicGen writes data to path via a temporary file in the same
-// directory and a rename, so readers never see a partial file.
-func writeFileAtomicGen(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // hifmBuildVersion identifies the hifm build for config files: the module

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -100,13 +99,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	for _, k := range nfe {
 		rep.MeanNFE += float64(k) / float64(len(nfe))
 	}
-	js, err := json.MarshalIndent(rep, "", "  ")
+	js, err := writeJSONFile(*out+".json", rep)
 	if err != nil {
 		return err
-	}
-	js = append(js, '\n')
-	if err := writeFileAtomicGen(*out+".json", js); err != nil {
-		return fmt.Errorf("writing %s.json: %w", *out, err)
 	}
 	if *asJSON {
 		_, err := stdout.Write(js)

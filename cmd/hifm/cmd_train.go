@@ -368,13 +368,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if el > 0 {
 		rep.SamplesPerS = float64((res.Steps-start)*int64(tr.Cfg.Batch)) / el.Seconds()
 	}
-	js, err := json.MarshalIndent(rep, "", "  ")
+	js, err := writeJSONFile(filepath.Join(*out, "train.json"), rep)
 	if err != nil {
 		return err
-	}
-	js = append(js, '\n')
-	if err := writeFileAtomicGen(filepath.Join(*out, "train.json"), js); err != nil {
-		return fmt.Errorf("writing train.json: %w", err)
 	}
 	if res.Interrupted {
 		return fmt.Errorf("interrupted at step %d of %d; checkpoint written to %s (continue with: hifm train -out %s -resume)",

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// checkWritable fails early (before a long run) when path's directory does
+// not exist or is not writable, or path is a directory.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("-out %s is a directory; give a file name such as %s", path, filepath.Join(path, "lj13.npy"))
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".hifm-write-test-*")
+	if err != nil {
+		return fmt.Errorf("cannot write -out %s: %v (does the directory exist and is it writable?)", path, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// writeFileAtomic writes data to path via a temporary file in the same
+// directory and a rename, so readers never see a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeJSONFile writes v as indented JSON to path atomically (the config
+// or report written next to every output) and returns the bytes written.
+func writeJSONFile(path string, v any) ([]byte, error) {
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	js = append(js, '\n')
+	if err := writeFileAtomic(path, js); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return js, nil
+}
