@@ -601,7 +601,7 @@ func reproFigures(dir, table string, done []*experiments.Result, data experiment
 	lo, hi := reproRange(refE)
 	ef := plot.Figure{Title: "LJ13 energy, samples vs test data", XLabel: fmt.Sprintf("energy E (HIFM-MATH §4.2); (n off): samples of %d off the axis", b.SampleN), YLabel: "density",
 		Series: []plot.Series{plot.Histogram(fmt.Sprintf("test data (%d)", nref), refE, lo, hi, 50)}}
-	df := plot.Figure{Title: "LJ13 interatomic distances, samples vs test data (Form. marks: Proj. Hyp. Iso.)", XLabel: "distance", YLabel: "density",
+	df := plot.Figure{Title: "LJ13 pair distances, samples vs test data", XLabel: "distance (Form. marks: Proj. Hyp. Iso.)", YLabel: "density",
 		Series: []plot.Series{plot.Histogram(fmt.Sprintf("test data (%d)", nref), refD, dataset.PairHistLo, dataset.PairHistHi, dataset.PairHistBins)}}
 	for _, r := range chosen {
 		es, ds := reproLJStats(e, r.Samples, ref.Dim)
