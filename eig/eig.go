@@ -485,15 +485,22 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					do2 = true
 					c2, s2, h2 = rotation(x2, d[p2], dq)
 				}
+				switch {
+				case do1 && do2:
+					// Both rotations in one pass over row q (same bits).
+					kernels.Rot2(r1, r2, rq, c1, s1, c2, s2)
+				case do1:
+					kernels.Rot(r1, rq, c1, s1)
+				case do2:
+					kernels.Rot(r2, rq, c2, s2)
+				}
 				if do1 {
 					d[p1] -= h1
 					d[q] += h1
-					kernels.Rot(r1, rq, c1, s1)
 				}
 				if do2 {
 					d[p2] -= h2
 					d[q] += h2
-					kernels.Rot(r2, rq, c2, s2)
 					// (p2, q) acts on column p2 of row p1 and column p1 of
 					// row q: a_{p1 p2} ← c2·v − s2·a_{p1 q},
 					// a_{p1 q} ← s2·v + c2·a_{p1 q}, a_{p2 q} ← 0.
