@@ -518,7 +518,7 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					if q+1 < n {
 						col[(q+1)*ld] = rq[q+1]
 					}
-					for k := p1; k < n; k++ {
+					for k := p2 + 1; k < n; k++ {
 						col[k*ld] = rq[k]
 					}
 				}
