@@ -28,3 +28,10 @@ func rot2Generic(x1, x2, y []float64, c1, s1, c2, s2 float64) {
 		y[i] = s2*b + c2*v
 	}
 }
+
+// rot2Variant is an assembly body of Rot2 with the Rot it must match.
+type rot2Variant struct {
+	name string
+	rot  func(x, y []float64, c, s float64)
+	rot2 func(x1, x2, y []float64, c1, s1, c2, s2 float64)
+}

@@ -17,14 +17,12 @@ func TestRot2MatchesTwoRots(t *testing.T) {
 		}
 		return s
 	}
-	sets := []struct {
-		name string
-		rot  func(x, y []float64, c, s float64)
-		rot2 func(x1, x2, y []float64, c1, s1, c2, s2 float64)
-	}{
+	sets := []rot2Variant{
 		{"selected", impl.rot, rot2Impl},
 		{"generic", rotGeneric, rot2Generic},
 	}
+	// Every assembly body against the avx2fma Rot (same FMA operations).
+	sets = append(sets, rot2Variants()...)
 	for _, set := range sets {
 		for n := 0; n <= 83; n++ {
 			x1, x2, y := fill(n), fill(n), fill(n)
