@@ -238,13 +238,23 @@ func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
 	wa, ld := w.w, 2*n
 	clear(wa)
 	for i := range n {
-		w.d[i] = math.Ldexp(a[i*n+i], -scale)
+		row := a[i*n : i*n+n]
+		wr := wa[i*ld : i*ld+ld]
+		w.d[i] = row[i]
 		for j := i + 1; j < n; j++ {
-			x, y := a[i*n+j], a[j*n+i]
-			v := math.Ldexp(x+0.5*(y-x), -scale)
-			wa[i*ld+j], wa[j*ld+i] = v, v
+			x, y := row[j], a[j*n+i]
+			v := x + 0.5*(y-x)
+			wr[j], wa[j*ld+i] = v, v
 		}
-		wa[i*ld+n+i] = 1
+		wr[n+i] = 1
+	}
+	if scale != 0 { // exact power-of-two scaling; most inputs need none
+		for i := range n {
+			w.d[i] = math.Ldexp(w.d[i], -scale)
+			for j, v := range wa[i*ld : i*ld+n] {
+				wa[i*ld+j] = math.Ldexp(v, -scale)
+			}
+		}
 	}
 	return scale, nil
 }
