@@ -528,24 +528,18 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					if q+1 < n {
 						col[(q+1)*ld] = rq[q+1]
 					}
-					for k := p2 + 1; k < n; k++ {
-						col[k*ld] = rq[k]
-					}
+					toColumn(col[(p2+1)*ld:], ld, rq[p2+1:n])
 				}
 				do1, c1, s1, h1 = nd1, nc1, ns1, nh1
 			}
 			// Mirror the hot rows into their columns, rows ≥ p1.
-			for k := p1; k < n; k++ {
-				a[k*ld+p1] = r1[k]
-				a[k*ld+p2] = r2[k]
-			}
+			toColumn(a[p1*ld+p1:], ld, r1[p1:n])
+			toColumn(a[p1*ld+p2:], ld, r2[p1:n])
 		}
 		// Upper triangle from the lower one.
 		for i := range n {
-			row := a[i*ld : i*ld+n]
-			col := a[i:]
-			for j := i + 1; j < n; j++ {
-				row[j] = col[j*ld]
+			if i+1 < n {
+				fromColumn(a[i*ld+i+1:i*ld+n], a[(i+1)*ld+i:], ld)
 			}
 		}
 	}
