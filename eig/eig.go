@@ -142,15 +142,20 @@ func Sym(a []float64, n int, opt *Options) (*Result, error) {
 	return r, nil
 }
 
-// Workspace holds the scratch memory for n×n decompositions (2n² + O(n)
+// Workspace holds the scratch memory for n×n decompositions (~2n² + O(n)
 // float64s), so repeated calls allocate nothing once dst has its slices.
 // A Workspace is not safe for concurrent use.
 type Workspace struct {
 	n int
-	// w is n×2n: row i is [row i of A | row i of Vᵀ], so one kernels.Rot
-	// call rotates a row of the working copy of A (full symmetric storage,
-	// diagonal kept in d) together with the matching eigenvector row.
+	// w is n×ld: row i is [row i of A | row i of Vᵀ | zero padding], so one
+	// kernels.Rot call rotates a row of the working copy of A (full
+	// symmetric storage, diagonal kept in d) together with the matching
+	// eigenvector row. ld = 2n rounded up to a multiple of 8 and w starts
+	// on a 64-byte boundary, so the rows are whole cache lines and the
+	// vector loads of the rotations never straddle two (the padding stays
+	// zero under rotation).
 	w    []float64
+	ld   int
 	d    []float64 // diagonal of A
 	perm []int
 }
@@ -158,9 +163,11 @@ type Workspace struct {
 // NewWorkspace returns a workspace for n×n matrices.
 func NewWorkspace(n int) *Workspace {
 	n = max(n, 0)
+	ld := (2*n + 7) &^ 7
 	return &Workspace{
 		n:    n,
-		w:    make([]float64, 2*n*n),
+		w:    aligned64(n * ld),
+		ld:   ld,
 		d:    make([]float64, n),
 		perm: make([]int, n),
 	}
@@ -196,7 +203,7 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 	sweeps, off, ok := w.jacobi(tol, maxSweeps)
 	off = math.Ldexp(off, scale)
 	if !ok {
-		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n), scale)}
+		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n, w.ld), scale)}
 	}
 	w.store(dst, scale)
 	dst.Sweeps, dst.OffNorm = sweeps, off
@@ -235,7 +242,7 @@ func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
 		_, scale = math.Frexp(amax) // amax = f·2^e, f ∈ [0.5, 1)
 		scale--
 	}
-	wa, ld := w.w, 2*n
+	wa, ld := w.w, w.ld
 	clear(wa)
 	for i := range n {
 		row := a[i*n : i*n+n]
@@ -299,11 +306,11 @@ func rotation(apq, dp, dq float64) (c, s, h float64) {
 }
 
 // frob returns the Frobenius norm of the working matrix: off-diagonal
-// entries in the A half of w (n×2n), diagonal in d.
-func frob(w, d []float64, n int) float64 {
+// entries in the A part of w (n×ld), diagonal in d.
+func frob(w, d []float64, n, ld int) float64 {
 	s := 0.0
 	for i := range n {
-		for j, v := range w[2*i*n : 2*i*n+n] {
+		for j, v := range w[i*ld : i*ld+n] {
 			if j != i { // diagonal slots hold garbage; the diagonal is d
 				s += v * v
 			}
@@ -338,7 +345,7 @@ func (w *Workspace) store(dst *Result, scale int) {
 	})
 	for j, src := range perm {
 		dst.Values[j] = math.Ldexp(d[src], scale)
-		v := w.w[src*2*n+n : src*2*n+2*n]
+		v := w.w[src*w.ld+n : src*w.ld+2*n]
 		// Renormalise: each rotation's c² + s² differs from 1 by roundoff,
 		// and this norm drift (√(rotations)·ε) dominated max|VᵀV − I|.
 		f := 1 / math.Sqrt(kernels.Dot(v, v))
@@ -401,7 +408,7 @@ func grow(s []float64, n int) []float64 {
 // square-root chain overlaps the vector work instead of waiting for it.
 func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64, ok bool) {
 	n := w.n
-	a, d, ld := w.w, w.d, 2*n
+	a, d, ld := w.w, w.d, w.ld
 	tol2 := tol * tol
 	for sweep := 1; ; sweep++ {
 		// Convergence test and the sums for the threshold.

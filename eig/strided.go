@@ -32,3 +32,14 @@ func fromColumn(dst, src []float64, ld int) {
 		dst[i] = *(*float64)(unsafe.Add(base, uintptr(i)*step))
 	}
 }
+
+// aligned64 returns a zeroed slice of length n whose first element is on a
+// 64-byte (cache line) boundary.
+func aligned64(n int) []float64 {
+	buf := make([]float64, n+7)
+	off := 0
+	if n > 0 {
+		off = int((64-uintptr(unsafe.Pointer(&buf[0]))%64)%64) / 8
+	}
+	return buf[off : off+n : off+n]
+}
