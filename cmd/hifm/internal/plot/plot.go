@@ -145,7 +145,11 @@ func fmtTick(v float64) string {
 	if v == 0 {
 		return "0"
 	}
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4g", v), "0"), ".")
+	s := fmt.Sprintf("%.4g", v)
+	if strings.Contains(s, ".") && !strings.Contains(s, "e") {
+		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // Histogram returns the normalised histogram (densities) of xs on

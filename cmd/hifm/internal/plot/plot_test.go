@@ -86,3 +86,11 @@ func TestGridPNG(t *testing.T) {
 		t.Errorf("want a size error, got %v", err)
 	}
 }
+
+func TestTickLabels(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 30: "30", 2.5: "2.5", 100: "100", 0.1: "0.1", -40: "-40", 1e-5: "1e-05"} {
+		if got := fmtTick(v); got != want {
+			t.Errorf("fmtTick(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
