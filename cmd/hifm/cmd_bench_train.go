@@ -78,7 +78,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 			set, _ = s.Subset(min(s.N, 1000))
 			res.Data = "LJ13 reference (first 1000)"
 		} else {
-			set = jitteredClusters(1000, 13)
+			set = dataset.JitteredClusters(1000, 13, 7)
 			res.Data = "jittered 13-particle clusters"
 		}
 	case model.KindUNet:
@@ -149,23 +149,4 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 			res.SamplesPerCPUS, res.CPUSeconds/el, th)
 	}
 	return nil
-}
-
-// jitteredClusters returns n configurations of p particles in 3-D around a
-// fixed random cluster, centre of mass removed.
-func jitteredClusters(n, p int) *dataset.Set {
-	rng := rand.New(rand.NewPCG(7, 7))
-	ref := make([]float64, 3*p)
-	for i := range ref {
-		ref[i] = 1.5 * rng.NormFloat64()
-	}
-	s := &dataset.Set{N: n, Dim: 3 * p, Data: make([]float64, n*3*p), Particles: p, SpatialDim: 3}
-	for i := range n {
-		y := s.Data[i*3*p : (i+1)*3*p]
-		for j := range y {
-			y[j] = ref[j] + 0.1*rng.NormFloat64()
-		}
-		flow.RemoveCOM(y, 3)
-	}
-	return s
 }

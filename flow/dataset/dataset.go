@@ -6,7 +6,10 @@
 // pair-distance histograms, total variation).
 package dataset
 
-import "fmt"
+import (
+	"fmt"
+	"math/rand/v2"
+)
 
 // Set is a data set of N samples of dimension Dim, row-major in Data
 // (sample i is Data[i*Dim : (i+1)*Dim]).
@@ -53,4 +56,25 @@ func splitmix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// JitteredClusters returns n configurations of p particles in 3-D, each a
+// small Gaussian jitter (σ = 0.1) of one random reference cluster (σ = 1.5),
+// centre of mass removed: cheap particle data for tests and benchmarks whose
+// cost does not depend on the values (not samples of any physical law).
+func JitteredClusters(n, p int, seed uint64) *Set {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ref := make([]float64, 3*p)
+	for i := range ref {
+		ref[i] = 1.5 * rng.NormFloat64()
+	}
+	s := &Set{N: n, Dim: 3 * p, Data: make([]float64, n*3*p), Particles: p, SpatialDim: 3}
+	for i := range n {
+		y := s.Row(i)
+		for j := range y {
+			y[j] = ref[j] + 0.1*rng.NormFloat64()
+		}
+		removeCOM(y, p, 3)
+	}
+	return s
 }

@@ -31,25 +31,8 @@ func gaussianSet(n int, seed uint64, m, sd [2]float64) *dataset.Set {
 	return s
 }
 
-// clusterSet draws n configurations of p particles in 3-D around a fixed
-// random cluster (jittered, centre of mass removed): particle data for the
-// EGNN and the formation Hessian.
-func clusterSet(n, p int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 2))
-	ref := make([]float64, 3*p)
-	for i := range ref {
-		ref[i] = 1.5 * rng.NormFloat64()
-	}
-	s := &dataset.Set{N: n, Dim: 3 * p, Data: make([]float64, n*3*p), Particles: p, SpatialDim: 3}
-	for i := range n {
-		y := s.Data[i*3*p : (i+1)*3*p]
-		for j := range y {
-			y[j] = ref[j] + 0.1*rng.NormFloat64()
-		}
-		flow.RemoveCOM(y, 3)
-	}
-	return s
-}
+// clusterSet is jittered particle data (dataset.JitteredClusters).
+func clusterSet(n, p int, seed uint64) *dataset.Set { return dataset.JitteredClusters(n, p, seed) }
 
 func mlpConfig(kind flow.PathKind) Config {
 	cfg := DefaultConfig()
