@@ -217,13 +217,22 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 // the exponent of the scale: A = 2^scale · w.A.
 func (w *Workspace) load(a []float64, symTol float64) (scale int, err error) {
 	n := w.n
-	amax := 0.0
-	for i, v := range a {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%w: a[%d,%d] = %v", ErrNotFinite, i/n, i%n, v)
-		}
-		amax = max(amax, math.Abs(v))
+	// max|a_ij| as the integer maximum of the magnitudes' bit patterns
+	// (ordered like the values; NaN and ±Inf sort above every finite
+	// number): a one-cycle dependency per element, where the float max
+	// builtin's NaN and signed-zero handling cost ~4% of an n = 39 solve.
+	mbits := uint64(0)
+	for _, v := range a {
+		mbits = max(mbits, math.Float64bits(v)&^(1<<63))
 	}
+	if mbits >= 0x7ff0000000000000 {
+		for i, v := range a {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, fmt.Errorf("%w: a[%d,%d] = %v", ErrNotFinite, i/n, i%n, v)
+			}
+		}
+	}
+	amax := math.Float64frombits(mbits)
 	if symTol >= 0 {
 		worst, wi, wj := 0.0, 0, 0
 		for i := range n {
@@ -353,12 +362,13 @@ func (w *Workspace) store(dst *Result, scale int) {
 		// Renormalise: each rotation's c² + s² differs from 1 by roundoff,
 		// and this norm drift (√(rotations)·ε) dominated max|VᵀV − I|.
 		f := 1 / math.Sqrt(kernels.Dot(v, v))
-		big := 0.0
+		bbits := uint64(0) // max |x| as bits, as in load
 		for i, x := range v {
 			x *= f
 			dst.Vectors[i*n+j] = x
-			big = max(big, math.Abs(x))
+			bbits = max(bbits, math.Float64bits(x)&^(1<<63))
 		}
+		big := math.Float64frombits(bbits)
 		// Sign convention, decided on the stored values: the first
 		// component within SignTieTol of the largest magnitude is positive
 		// (so structurally equal components, e.g. (1, 0, −1)/√2, give the
@@ -415,27 +425,47 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 	a, d, ld := w.w, w.d, w.ld
 	tol2 := tol * tol
 	for sweep := 1; ; sweep++ {
-		// Convergence test and the sums for the threshold.
-		converged := true
-		sabs, off2 := 0.0, 0.0
-		for p := range n {
-			row := a[p*ld : p*ld+n]
-			dp := d[p]
-			for q := p + 1; q < n; q++ {
-				x := math.Abs(row[q])
-				sabs += x
-				off2 += x * x
-				if converged && !negligible(x, tol2, dp, d[q]) {
-					converged = false
+		// Convergence test, and Σ|a_pq| for the threshold in the first
+		// three sweeps. Later sweeps stop the scan at the first element
+		// that is not negligible (usually the first), and ‖off‖ is summed
+		// only on return: the full scans' serial add chains cost ~5% of an
+		// n = 39 solve.
+		converged := sweep > 3
+		sabs := 0.0
+		if sweep <= 3 {
+			converged = true
+			for p := range n {
+				row := a[p*ld : p*ld+n]
+				dp := d[p]
+				for q := p + 1; q < n; q++ {
+					x := math.Abs(row[q])
+					sabs += x
+					if converged && !negligible(x, tol2, dp, d[q]) {
+						converged = false
+					}
+				}
+			}
+		} else {
+		scan:
+			for p := range n {
+				row := a[p*ld : p*ld+n]
+				dp := d[p]
+				for q := p + 1; q < n; q++ {
+					if !negligible(math.Abs(row[q]), tol2, dp, d[q]) {
+						converged = false
+						break scan
+					}
 				}
 			}
 		}
-		off = math.Sqrt(2 * off2)
-		if converged {
-			return sweeps, off, true
-		}
-		if sweeps >= maxSweeps {
-			return sweeps, off, false
+		if converged || sweeps >= maxSweeps {
+			off2 := 0.0
+			for p := range n {
+				for _, x := range a[p*ld+p+1 : p*ld+n] {
+					off2 += x * x
+				}
+			}
+			return sweeps, math.Sqrt(2 * off2), converged
 		}
 		sweeps++
 		// Rutishauser: the first three sweeps rotate only elements above
