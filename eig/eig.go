@@ -298,24 +298,24 @@ func negligible(x, tol2, dp, dq float64) bool {
 // (the same t = sgn θ/(|θ|+sqrt(θ²+1)), θ = τ/(2a_pq), as Rutishauser's,
 // written with one fewer division on the critical path). The new diagonal
 // is a_pp − h, a_qq + h.
-func rotation(apq, dp, dq float64) (c, s, h float64) {
-	tau := dq - dp
-	// |τ| and sgn(τ)·a_pq by flipping sign bits: the sign of τ is random,
-	// and a branch on it mispredicted half the time on the critical path.
-	// τ = −0 counts as positive (the τ == 0 branch is predictable).
-	sign := math.Float64bits(tau) & (1 << 63)
-	if tau == 0 {
-		sign = 0
-	}
-	at := math.Float64frombits(math.Float64bits(tau) ^ sign)
-	sa := math.Float64frombits(math.Float64bits(apq) ^ sign)
-	rho := math.Sqrt(tau*tau + 4*apq*apq)
+//
+// It is called as rotation(signs(a_pq, a_pp, a_qq)): the two halves each
+// fit the inlining budget (a call would spill every live register).
+func rotation(at, sa, apq float64) (c, s, h float64) {
+	rho := math.Sqrt(at*at + 4*apq*apq)
 	sum := rho + at
 	r := math.Sqrt(0.5 * rho * sum)
-	c = r / rho
-	s = sa / r
-	h = 2 * sa * apq / sum
-	return
+	return r / rho, sa / r, 2 * sa * apq / sum
+}
+
+// signs returns |τ| and sgn(τ)·a_pq (τ = a_qq − a_pp) by flipping sign
+// bits, and a_pq: the sign of τ is random, and a branch on it mispredicted
+// half the time on the critical path. τ + 0 turns −0 into +0, so τ = ±0
+// counts as positive.
+func signs(apq, dp, dq float64) (at, sa, a float64) {
+	tau := dq - dp
+	sign := math.Float64bits(tau+0) & (1 << 63)
+	return math.Abs(tau), math.Float64frombits(math.Float64bits(apq) ^ sign), apq
 }
 
 // frob returns the Frobenius norm of the working matrix: off-diagonal
@@ -484,7 +484,7 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 			// each rotation from scalars, never before a Rot reads them.
 			r1[p1], r2[p2] = 0, 0
 			if x := math.Abs(r1[p2]); x > thresh && !negligible(x, tol2, d[p1], d[p2]) {
-				c, s, h := rotation(r1[p2], d[p1], d[p2])
+				c, s, h := rotation(signs(r1[p2], d[p1], d[p2]))
 				d[p1] -= h
 				d[p2] += h
 				kernels.Rot(r1, r2, c, s)
@@ -499,7 +499,7 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 			if q < n {
 				if x := math.Abs(r1[q]); x > thresh && !negligible(x, tol2, d[p1], d[q]) {
 					do1 = true
-					c1, s1, h1 = rotation(r1[q], d[p1], d[q])
+					c1, s1, h1 = rotation(signs(r1[q], d[p1], d[q]))
 				}
 			}
 			for ; q < n; q++ {
@@ -517,7 +517,7 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 					}
 					if ax := math.Abs(x); ax > thresh && !negligible(ax, tol2, dp, d[q+1]) {
 						nd1 = true
-						nc1, ns1, nh1 = rotation(x, dp, d[q+1])
+						nc1, ns1, nh1 = rotation(signs(x, dp, d[q+1]))
 					}
 				}
 				// The hot-column entries as (p1, q) leaves them:
@@ -534,7 +534,7 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 				var c2, s2, h2 float64
 				if x := math.Abs(x2); x > thresh && !negligible(x, tol2, d[p2], dq) {
 					do2 = true
-					c2, s2, h2 = rotation(x2, d[p2], dq)
+					c2, s2, h2 = rotation(signs(x2, d[p2], dq))
 				}
 				switch {
 				case do1 && do2:

@@ -650,3 +650,17 @@ func TestTolOption(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationZeroTau: τ = a_qq − a_pp = −0 counts as positive, like +0
+// (signs relies on τ + 0 not being folded to τ), so equal diagonals give
+// the same rotation whatever the sign of their zero difference.
+func TestRotationZeroTau(t *testing.T) {
+	for _, dq := range []float64{0, math.Copysign(0, -1)} {
+		c, s, h := rotation(signs(0.5, 0, dq))
+		// τ = 0: a 45° rotation, c = s = 1/√2 and h = a_pq, to roundoff.
+		want := []float64{math.Sqrt2 / 2, math.Sqrt2 / 2, 0.5}
+		if d := cmp.Diff(want, []float64{c, s, h}, cmpopts.EquateApprox(1e-15, 0)); d != "" {
+			t.Errorf("a_qq = %v: (c, s, h) (-want +got):\n%s", dq, d)
+		}
+	}
+}
