@@ -182,6 +182,7 @@ examples:
 	symTol := fs.Float64("symtol", 0, "accepted asymmetry |a_ij − a_ji| relative to max|a| (0: 1e-10; < 0: no check)")
 	maxSweeps := fs.Int("max-sweeps", 0, "sweep limit per matrix (0: 60)")
 	threads := fs.Int("threads", 0, "goroutines (0: GOMAXPROCS)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -236,6 +237,22 @@ examples:
 	if err := npy.WriteNPZ(*out, []string{"values", "vectors"}, map[string]*npy.Array{"values": values, "vectors": vectors}); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %s: values (%d,%d), vectors (%d,%d,%d)\n", *out, k, n, k, n, n)
+	var sweeps int
+	for i := range res {
+		sweeps += res[i].Sweeps
+	}
+	js, err := writeJSONFile(*out+".json", map[string]any{
+		"command": "crosscheck eig", "version": hifmBuildVersion(), "in": *in, "out": *out,
+		"k": k, "n": n, "symtol": *symTol, "max_sweeps": *maxSweeps, "kernels": kernels.Name(),
+		"mean_sweeps": float64(sweeps) / float64(k), "arrays": []string{"values", "vectors"},
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := stdout.Write(js)
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s: values (%d,%d), vectors (%d,%d,%d); config %s.json\n", *out, k, n, k, n, n, *out)
 	return err
 }

@@ -232,13 +232,18 @@ func runCrosscheckPath(args []string, stdout, stderr io.Writer) error {
 	if cfg.Kind == flow.PathHIFM {
 		smax = cfg.SMax()
 	}
+	summary := map[string]any{
+		"command": "crosscheck path", "version": hifmBuildVersion(), "in": *in,
+		"out": *out, "batch": b, "dim": n, "arrays": names,
+		"config": cfg, "s_window": []float64{0, smax},
+	}
+	js, err := writeJSONFile(*out+".json", summary)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
-			"out": *out, "batch": b, "dim": n, "arrays": names,
-			"config": cfg, "s_window": []float64{0, smax},
-		})
+		_, err := stdout.Write(js)
+		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %v for b=%d, n=%d (path %s", *out, names, b, n, cfg.Kind)
 	if cfg.Kind == flow.PathHIFM {
