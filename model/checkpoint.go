@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/hifm-go/hifm/tensor"
+	"github.com/hifm-go/hifm/tensor/atomicfile"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
 
@@ -172,7 +173,7 @@ func SaveCheckpoint(dir string, ck *Checkpoint) (err error) {
 		}
 		gen = fmt.Sprintf("ckpt-%09d-%d", ck.Step, k)
 	}
-	syncDir(tmp)
+	atomicfile.SyncDir(tmp)
 	if err := os.Rename(tmp, filepath.Join(dir, gen)); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -417,40 +418,10 @@ func hashFile(path string) (manifestFile, error) {
 	return manifestFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// writeFileAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path.
-func writeFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+// writeFileAtomic writes b to path atomically.
+func writeFileAtomic(path string, b []byte) error {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	syncDir(filepath.Dir(path))
 	return nil
-}
-
-// syncDir makes renames in dir durable (best effort: not every file system
-// supports syncing a directory).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/hifm-go/hifm/rk45"
 	"github.com/hifm-go/hifm/tensor/npy"
@@ -116,27 +114,5 @@ examples:
 		_, err = stdout.Write(b)
 		return err
 	}
-	return writeRK45File(*out, b)
-}
-
-// writeRK45File writes b to a temporary file beside path and renames it.
-func writeRK45File(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".hifm-*.tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return writeFileAtomic(*out, b)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/hifm-go/hifm/tensor/atomicfile"
 )
 
 // checkWritable fails early (before a long run) when path's directory does
@@ -23,29 +25,9 @@ func checkWritable(path string) error {
 	return os.Remove(name)
 }
 
-// writeFileAtomic writes data to path via a temporary file in the same
-// directory and a rename, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
+// writeFileAtomic writes data to path atomically (readers never see a
+// partial file).
+func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // writeJSONFile writes v as indented JSON to path atomically (the config
 // or report written next to every output) and returns the bytes written.

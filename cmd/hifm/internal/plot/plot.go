@@ -13,9 +13,9 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/hifm-go/hifm/tensor/atomicfile"
 )
 
 // Series is one named line of (X[i], Y[i]) points.
@@ -205,24 +205,11 @@ func Grid(w io.Writer, images [][]float64, rows, cols, perRow int) error {
 	return png.Encode(w, img)
 }
 
-// WriteFile writes what render produces to path atomically (temp + rename).
+// WriteFile writes what render produces to path atomically.
 func WriteFile(path string, render func(io.Writer) error) error {
 	var b bytes.Buffer
 	if err := render(&b); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, b.Bytes())
 }
