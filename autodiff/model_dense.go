@@ -38,12 +38,7 @@ func DenseAct(x, w, b *Node, silu bool) *Node {
 	for i := range m {
 		row := yd[i*n : (i+1)*n]
 		kernels.Add(row, row, bd)
-		if silu {
-			copy(pd[i*n:(i+1)*n], row)
-			siluSigmoid(row, sd[i*n:(i+1)*n], row)
-		} else {
-			softplusSigmoid(row, sd[i*n:(i+1)*n], row)
-		}
+		actRow(row, sd[i*n:(i+1)*n], rowOf(pd, i*n, (i+1)*n), silu)
 	}
 	return y
 }
@@ -54,14 +49,7 @@ func denseActVJP(n, gy *Node) {
 	silu := n.flag[0]
 	if g.record {
 		pre := Add(MatMul(x, w, false, false), b)
-		var d *Node
-		if silu {
-			s := SigmoidFast(pre)
-			d = Mul(s, AddScalar(Mul(pre, AddScalar(Neg(s), 1)), 1))
-		} else {
-			d = SigmoidFast(pre)
-		}
-		gp := Mul(gy, d)
+		gp := Mul(gy, actPrimeNode(pre, silu))
 		if g.want(x) {
 			g.acc(x, MatMul(gp, w, false, true))
 		}
@@ -84,14 +72,7 @@ func denseActVJP(n, gy *Node) {
 	}
 	for i := range rows { // row by row, so the bias sum reads g from cache
 		lo, hi := i*cols, (i+1)*cols
-		if silu {
-			for j := lo; j < hi; j++ {
-				s := sd[j]
-				gpd[j] = gyd[j] * (s + pd[j]*s*(1-s))
-			}
-		} else {
-			kernels.Mul(gpd[lo:hi], gyd[lo:hi], sd[lo:hi])
-		}
+		actBack(gpd[lo:hi], gyd[lo:hi], sd[lo:hi], rowOf(pd, lo, hi), silu)
 		kernels.Add(gbd, gbd, gpd[lo:hi])
 	}
 	if g.want(x) {
@@ -103,4 +84,47 @@ func denseActVJP(n, gy *Node) {
 	if g.want(b) {
 		g.acc(b, gb)
 	}
+}
+
+// The fused nodes (DenseAct, GatherOuterAct) share their activation code.
+
+// actRow applies f = SiLU (silu) or Softplus to row in place, storing σ(row)
+// in sig and, for SiLU, the pre-activation in pre (nil for Softplus).
+func actRow(row, sig, pre []float64, silu bool) {
+	if silu {
+		copy(pre, row)
+		siluSigmoid(row, sig, row)
+	} else {
+		softplusSigmoid(row, sig, row)
+	}
+}
+
+// actBack sets gp = gy ⊙ f'(pre) from the σ and pre-activation stored by
+// actRow: f' = σ for Softplus, σ(1 + pre(1 − σ)) for SiLU.
+func actBack(gp, gy, sig, pre []float64, silu bool) {
+	if !silu {
+		kernels.Mul(gp, gy, sig)
+		return
+	}
+	for j := range gp {
+		s := sig[j]
+		gp[j] = gy[j] * (s + pre[j]*s*(1-s))
+	}
+}
+
+// actPrimeNode is f'(pre) as graph ops, for recorded (differentiable) sweeps.
+func actPrimeNode(pre *Node, silu bool) *Node {
+	s := SigmoidFast(pre)
+	if !silu {
+		return s
+	}
+	return Mul(s, AddScalar(Mul(pre, AddScalar(Neg(s), 1)), 1))
+}
+
+// rowOf is v[lo:hi], or nil when v is nil (Softplus keeps no pre-activation).
+func rowOf(v []float64, lo, hi int) []float64 {
+	if v == nil {
+		return nil
+	}
+	return v[lo:hi]
 }

@@ -46,12 +46,7 @@ func GatherOuterAct(c *Node, idx []int, u, w *Node, silu bool) *Node {
 		for j, v := range src[:len(row)] {
 			row[j] = v + a*wd[j] // rounded like Add(GatherRows, MatMul) (no FMA)
 		}
-		if silu {
-			copy(pd[i*h:(i+1)*h], row)
-			siluSigmoid(row, sd[i*h:(i+1)*h], row)
-		} else {
-			softplusSigmoid(row, sd[i*h:(i+1)*h], row)
-		}
+		actRow(row, sd[i*h:(i+1)*h], rowOf(pd, i*h, (i+1)*h), silu)
 	}
 	return y
 }
@@ -63,14 +58,7 @@ func gatherOuterActVJP(n, gy *Node) {
 	idx := n.idxs
 	if g.record {
 		pre := Add(GatherRows(c, idx), MatMul(u, w, false, false))
-		var d *Node
-		if silu {
-			s := SigmoidFast(pre)
-			d = Mul(s, AddScalar(Mul(pre, AddScalar(Neg(s), 1)), 1))
-		} else {
-			d = SigmoidFast(pre)
-		}
-		gp := Mul(gy, d)
+		gp := Mul(gy, actPrimeNode(pre, silu))
 		if g.want(c) {
 			g.acc(c, ScatterAddRows(gp, idx, c.val.Shape[0]))
 		}
@@ -85,15 +73,11 @@ func gatherOuterActVJP(n, gy *Node) {
 	h := c.val.Shape[1]
 	gp := g.newNode("GatherOuterActBackPre", gy.val.Shape, nil)
 	gpd, gyd, sd := gp.data(), gy.data(), n.aux.data()
+	var pd []float64
 	if silu {
-		pd := n.aux.aux.data()
-		for j, v := range gyd {
-			s := sd[j]
-			gpd[j] = v * (s + pd[j]*s*(1-s))
-		}
-	} else {
-		kernels.Mul(gpd, gyd, sd)
+		pd = n.aux.aux.data()
 	}
+	actBack(gpd, gyd, sd, pd, silu)
 	if g.want(c) {
 		g.acc(c, ScatterAddRows(gp, idx, c.val.Shape[0]))
 	}
