@@ -164,6 +164,8 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", def.Seed, "seed of the networks, training draws and NLL probes")
 	rowsFlag := fs.String("rows", "", "comma-separated row ids to run (default all; see results.csv for ids)")
 	steps := fs.Int64("steps", 0, "override the budget's optimiser steps per row (0: the budget's)")
+	lr := fs.Float64("lr", 0, "override the budget's AdamW learning rate (0: the budget's)")
+	ema := fs.Float64("ema", -1, "override the budget's parameter EMA decay, in [0, 1) (0: off; -1: the budget's)")
 	dataDir := fs.String("data", "", "Table 2: LJ13 directory with the reference .npy splits (default: the shared data, else generated)")
 
 	var table string
@@ -200,6 +202,18 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	}
 	if *steps > 0 {
 		budget.Steps = *steps
+	}
+	if !(*lr >= 0) || math.IsInf(*lr, 0) {
+		return usageError("-lr %v: want a finite rate ≥ 0", *lr)
+	}
+	if *lr > 0 {
+		budget.LR = *lr
+	}
+	if *ema != -1 {
+		if !(*ema >= 0 && *ema < 1) {
+			return usageError("-ema %v: want a decay in [0, 1), or -1 for the budget's", *ema)
+		}
+		budget.EMA = *ema
 	}
 	if *threads < 0 {
 		return usageError("-threads %d: want ≥ 0", *threads)
