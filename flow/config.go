@@ -61,6 +61,29 @@ const (
 	StationaryAnisotropic Stationary = "anisotropic"
 )
 
+// NullSpace selects what the conditional path does along the null space of
+// the Hessian (HIFM-MATH §4, paper §4.3's two priorities) when it is not
+// hyperbolized. In every reading the null coordinates have λ = r = d = 0, so
+// the target field is zero there; the readings differ in where the sampled
+// path puts those coordinates. **[choice]**: the paper's text allows each.
+type NullSpace string
+
+const (
+	// NullSpaceInvariant ("Invariant Distribution", the default): null
+	// coordinates keep the base sample's value and variance σ_0² for all s,
+	// so the base is the same invariant law for every y1 and "stationary
+	// null-space dynamics are experienced in areas other than the equilibria".
+	NullSpaceInvariant NullSpace = "invariant"
+	// NullSpaceConjugate ("Topological Conjugacy"): null coordinates start
+	// and stay at the target, mean Q_0ᵀy1 and variance σ² (the stationary σ
+	// of the hyperbolic directions), so the null space is only experienced
+	// at the target; the path's s = 0 law then differs from the base there.
+	NullSpaceConjugate NullSpace = "conjugate"
+	// NullSpaceProjected: the projection acts on the sampled path too, not
+	// only on the loss: y_s lies in y1 + span(Q_h) (null variance 0).
+	NullSpaceProjected NullSpace = "projected"
+)
+
 // Config holds every option of the paths. Its JSON form is the schema of
 // `hifm crosscheck path -config` (docs/CROSSCHECK.md); every key is optional
 // and Default gives the values of a missing key.
@@ -99,6 +122,10 @@ type Config struct {
 	// with P_h = Q_h Q_hᵀ per sample (§4 "Projection", Table 2). A loss
 	// option: it does not change the path (crosscheck path ignores it).
 	Project bool `json:"project"`
+	// NullSpace is the reading of the null-space path when it is kept
+	// (Hyperbolize off; §4 **[choice]**, default NullSpaceInvariant; "" means
+	// the default).
+	NullSpace NullSpace `json:"null_space"`
 }
 
 // Default returns the default configuration (the defaults of the issue and
@@ -118,6 +145,7 @@ func Default() Config {
 		Sigma:      0.1,
 		Sigma0:     1,
 		Delta:      1e-5,
+		NullSpace:  NullSpaceInvariant,
 	}
 }
 
@@ -181,6 +209,11 @@ func (c *Config) Validate() error {
 	}
 	if !finitePos(c.Sigma) {
 		return cfgErr("sigma = %v: want σ > 0", c.Sigma)
+	}
+	switch c.NullSpace {
+	case "", NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected:
+	default:
+		return cfgErr("null_space %q: want \"invariant\", \"conjugate\" or \"projected\"", c.NullSpace)
 	}
 	return nil
 }

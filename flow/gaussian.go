@@ -195,7 +195,7 @@ func (f *HIFMMarginal) Law(s float64) Gaussian {
 	c := f.Path.Sigma0 * f.Path.Sigma0
 	logq := math.Log1p(-s)
 	for i := range n {
-		k := coordAt(f.Spec.R[i], f.Spec.VInf[i], c, s, logq)
+		k := f.Spec.coord(i, c, s, logq)
 		a := 1 - k.p
 		g.Var[i] = a*a*f.Data.Var[i] + k.v
 		addDir(g.Mean, f.Spec.Q, i, a*f.Data.coord(i, f.Data.Mean))
@@ -221,7 +221,7 @@ func (f *HIFMMarginal) VelocityDiv(time float64, y, v []float64) (float64, error
 	clear(v)
 	var div float64
 	for i := range n {
-		k := coordAt(f.Spec.R[i], f.Spec.VInf[i], c, s, logq)
+		k := f.Spec.coord(i, c, s, logq)
 		S := f.Data.Var[i]
 		m := f.Data.coord(i, f.Data.Mean)
 		a, da := 1-k.p, -k.dp

@@ -149,6 +149,24 @@ func coordAt(r, vinf, c, s, logq float64) coord {
 	return k
 }
 
+// coord is coordAt for coordinate i of the spectrum, with the null
+// coordinates of the Config.NullSpace reading (HIFM-MATH §4): invariant
+// keeps the base value and variance c (mean factor 1, F2 scale 1),
+// conjugate holds them at the target's mean with variance σ², projected at
+// the target's mean with variance 0. The field is zero there in every reading.
+func (sp *Spectrum) coord(i int, c, s, logq float64) coord {
+	if !sp.Null[i] {
+		return coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+	}
+	switch sp.nullSpace {
+	case NullSpaceConjugate:
+		return coord{v: sp.nullVar, sqv: math.Sqrt(sp.nullVar / c)}
+	case NullSpaceProjected:
+		return coord{}
+	}
+	return coord{p: 1, v: c, sqv: 1}
+}
+
 // Time returns t(s) = −ln(1 − s)/κ (Eq. 21).
 func Time(s, kappa float64) float64 { return -math.Log1p(-s) / kappa }
 
@@ -193,7 +211,7 @@ func (p HIFMPath) Draw(ys, us, y0, y1 []float64, s float64, sp *Spectrum) {
 	}
 	if sp.Q == nil {
 		for i := range n {
-			k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+			k := sp.coord(i, c, s, logq)
 			m0 := -y1[i]
 			g := k.sqv * y0[i]
 			ys[i] = y1[i] + k.p*m0 + g
@@ -223,7 +241,7 @@ func (p HIFMPath) Draw(ys, us, y0, y1 []float64, s float64, sp *Spectrum) {
 		}
 	}
 	for i := range n {
-		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+		k := sp.coord(i, c, s, logq)
 		m0 := -sp.QtY1[i]
 		g := k.sqv * w[i]
 		z[i] = k.p*m0 + g
@@ -288,7 +306,7 @@ func (p HIFMPath) Field(u, y, y1 []float64, s float64, sp *Spectrum) {
 	tf := p.timeFactor(s, sp)
 	clear(u)
 	for i := range n {
-		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+		k := sp.coord(i, c, s, logq)
 		z := sp.proj(i, y) - sp.proj(i, y1)
 		m0 := -sp.proj(i, y1)
 		ui := tf * (k.dp*m0 + halfRatio(k)*(z-k.p*m0))
@@ -351,7 +369,7 @@ func (p HIFMPath) Moments(m, v []float64, s float64, sp *Spectrum) {
 	c := p.Sigma0 * p.Sigma0
 	logq := math.Log1p(-s)
 	for i := range sp.N {
-		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+		k := sp.coord(i, c, s, logq)
 		m[i] = -k.p * sp.QtY1[i]
 		v[i] = k.v
 	}
@@ -365,7 +383,7 @@ func (p HIFMPath) Mean(mu, y1 []float64, s float64, sp *Spectrum) {
 	logq := math.Log1p(-s)
 	copy(mu, y1)
 	for i := range n {
-		k := coordAt(sp.R[i], sp.VInf[i], c, s, logq)
+		k := sp.coord(i, c, s, logq)
 		sp.addCol(mu, i, -k.p*sp.QtY1[i])
 	}
 }
@@ -378,7 +396,7 @@ func (p HIFMPath) Cov(cov []float64, s float64, sp *Spectrum) {
 	logq := math.Log1p(-s)
 	clear(cov)
 	for i := range n {
-		v := coordAt(sp.R[i], sp.VInf[i], c, s, logq).v
+		v := sp.coord(i, c, s, logq).v
 		if sp.Q == nil {
 			cov[i*n+i] = v
 			continue

@@ -39,6 +39,10 @@ type Spectrum struct {
 	VInf  []float64 // v_i^∞ = d_i/(2λ_i)
 	// QtY1 is Qᵀy1, so that m_i(0) = q_iᵀ(μ_0 − y1) = −QtY1[i] (μ_0 = 0).
 	QtY1 []float64
+	// nullSpace and nullVar are the reading of the null coordinates
+	// (Config.NullSpace) and, for NullSpaceConjugate, their variance σ².
+	nullSpace NullSpace
+	nullVar   float64
 	// uniform is set when every coordinate has the same (r, v^∞): then
 	// Q diag(·) Qᵀ is a multiple of I and draws cost O(n).
 	uniform bool
@@ -211,6 +215,7 @@ func (sp *Spectrum) process(c *Config, y1 []float64) error {
 			sp.VInf[i] = s2 * sp.LambdaMin / l
 		}
 	}
+	sp.nullSpace, sp.nullVar = c.NullSpace, s2
 	sp.QtY1 = make([]float64, n)
 	sp.qt(sp.QtY1, y1)
 	sp.uniform = true
