@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,10 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hifm-go/hifm/cmd/hifm/internal/plot"
 	"github.com/hifm-go/hifm/flow/dataset"
@@ -89,15 +93,56 @@ type reproDoc struct {
 }
 
 type reproConfig struct {
-	ProducedBy string                  `json:"produced_by"`
-	Command    []string                `json:"command"`
-	Table      string                  `json:"table"`
-	Budget     experiments.Budget      `json:"budget"`
-	Options    experiments.Options     `json:"options"`
-	Data       string                  `json:"data"`
-	Threads    int                     `json:"threads"`
-	Rows       map[string]train.Config `json:"rows"`
-	Outputs    []string                `json:"outputs"`
+	ProducedBy string              `json:"produced_by"`
+	Command    []string            `json:"command"`
+	Table      string              `json:"table"`
+	Budget     experiments.Budget  `json:"budget"`
+	Options    experiments.Options `json:"options"`
+	Data       string              `json:"data"`
+	// DataFiles are the data files read, with their sha256 (LJ13 splits).
+	DataFiles []reproFile `json:"data_files,omitempty"`
+	// Revision is the git revision the binary was built from ("unknown"
+	// without build info), Modified whether its tree had local changes.
+	Revision    string                  `json:"revision"`
+	Modified    bool                    `json:"modified"`
+	Threads     int                     `json:"threads"`
+	WallSeconds float64                 `json:"wall_seconds"`
+	Rows        map[string]train.Config `json:"rows"`
+	Outputs     []string                `json:"outputs"`
+}
+
+type reproFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// buildRevision returns the VCS revision the Go tool embedded in the binary.
+func buildRevision() (rev string, modified bool) {
+	rev = "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	return rev, modified
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func reproConvention(table string) (ours, paper string) {
@@ -265,6 +310,15 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 
 	cfgDoc := reproConfig{ProducedBy: "hifm reproduce " + hifmReproVersion(), Command: append([]string{"hifm", "reproduce", table}, args...),
 		Table: table, Budget: budget, Options: opt, Data: dataNote, Threads: nthreads, Rows: map[string]train.Config{}}
+	cfgDoc.Revision, cfgDoc.Modified = buildRevision()
+	for _, path := range data.Files {
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return err
+		}
+		cfgDoc.DataFiles = append(cfgDoc.DataFiles, reproFile{Path: path, SHA256: sum})
+	}
+	start := time.Now()
 	for _, r := range rows {
 		c, err := experiments.Config(table, r, budget, opt)
 		if err != nil {
@@ -275,6 +329,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	results := map[string]*experiments.Result{}
 	var done []*experiments.Result
 	write := func(complete bool) error {
+		cfgDoc.WallSeconds = math.Round(time.Since(start).Seconds())
 		return reproWriteOutputs(*out, table, all, budget, results, done, data, &cfgDoc, complete)
 	}
 	if err := write(false); err != nil {
@@ -382,9 +437,11 @@ func reproLoadData(ctx context.Context, table, dir string, b experiments.Budget,
 		dir, err = dataset.DefaultLJ13Dir()
 	}
 	if err == nil {
-		if d.Train, err = dataset.LoadLJ13(filepath.Join(dir, dataset.LJ13TrainFile)); err == nil {
-			d.Test, err = dataset.LoadLJ13(filepath.Join(dir, dataset.LJ13TestFile))
+		trainFile, testFile := filepath.Join(dir, dataset.LJ13TrainFile), filepath.Join(dir, dataset.LJ13TestFile)
+		if d.Train, err = dataset.LoadLJ13(trainFile); err == nil {
+			d.Test, err = dataset.LoadLJ13(testFile)
 		}
+		d.Files = []string{trainFile, testFile}
 		if err == nil {
 			return d, "LJ13 reference splits in " + dir, nil
 		}

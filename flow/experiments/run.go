@@ -61,6 +61,9 @@ type Result struct {
 // Run takes the budget's TrainN / TestN first samples).
 type Data struct {
 	Train, Test *dataset.Set
+	// Files are the files the sets were read from (for the record: their
+	// hashes go into config.json); empty for generated data.
+	Files []string
 }
 
 // Hooks report progress; every field may be nil. row is the index into
