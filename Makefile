@@ -1,4 +1,6 @@
 # hifm — see README.md. Every target works on a fresh machine with Go 1.26.
+# -buildvcs=auto: embed the git revision (config.json records it) even when
+# the environment sets GOFLAGS=-buildvcs=false.
 GO      ?= go
 PKGS    ?= ./...
 BENCH   ?= .
@@ -9,7 +11,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/hifm ./cmd/hifm
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/hifm ./cmd/hifm
 
 vet:
 	$(GO) vet $(PKGS)
