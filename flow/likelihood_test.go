@@ -159,9 +159,26 @@ func TestMomentODEs(t *testing.T) {
 				}
 				return nil
 			}
-			y := make([]float64, n+n*n) // μ(0) = 0, Σ(0) = σ0² I
+			// μ(0) = 0, Σ(0) = σ0² I, except on a null space read as
+			// conjugate or projected (HIFM-MATH §4): there μ(0) = P_0 y1 and
+			// Σ(0) = σ0² P_h + c_0 P_0 with c_0 = σ² or 0.
+			c0, p0 := make([]float64, n), make([]float64, n)
 			for i := range n {
-				y[n+i*n+i] = tc.cfg.Sigma0 * tc.cfg.Sigma0
+				c0[i] = tc.cfg.Sigma0 * tc.cfg.Sigma0
+				if sp.Null[i] && tc.cfg.NullSpace == NullSpaceConjugate {
+					c0[i], p0[i] = tc.cfg.Sigma*tc.cfg.Sigma, 1
+				}
+				if sp.Null[i] && tc.cfg.NullSpace == NullSpaceProjected {
+					c0[i], p0[i] = 0, 1
+				}
+			}
+			y := make([]float64, n+n*n)
+			copy(y[n:], withSpectrum(sp.Q, c0))
+			P0 := withSpectrum(sp.Q, p0)
+			for a := range n {
+				for b := range n {
+					y[a] += P0[a*n+b] * y1[b]
+				}
 			}
 			mu, cov := make([]float64, n), make([]float64, n*n)
 			tPrev := 0.0

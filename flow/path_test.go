@@ -88,6 +88,8 @@ func pathCases() []testCase {
 		{"alpha0.5", mk(func(c *Config) { c.Alpha = 0.5 }), []float64{0.5, 1, 2, 7, 30}},
 		{"alpha1.5-anisotropic", mk(func(c *Config) { c.Alpha = 1.5; c.Stationary = StationaryAnisotropic }), []float64{0.5, 1, 2, 7, 30}},
 		{"null-space", mk(func(c *Config) { c.Sigma0 = 0.7 }), []float64{0, 1e-14, 1, 3, 9}},
+		{"null-conjugate", mk(func(c *Config) { c.Sigma0 = 0.7; c.Sigma = 0.2; c.NullSpace = NullSpaceConjugate }), []float64{0, 1e-14, 1, 3, 9}},
+		{"null-projected", mk(func(c *Config) { c.NullSpace = NullSpaceProjected; c.Stationary = StationaryAnisotropic }), []float64{0, 1e-14, 1, 3, 9}},
 		{"hyperbolize-K", mk(func(c *Config) { c.Hyperbolize = true; c.Condition = 4 }), []float64{0, 1, 3, 9, 100}},
 		{"data-priority", mk(func(c *Config) { c.Priority = PriorityData; c.Alpha = 1.5 }), []float64{0.2, 1, 3, 9, 10}},
 		{"none", mk(func(c *Config) { c.Priority = PriorityNone; c.Alpha = 2; c.Sigma = 0.3 }), []float64{0, 0.4, 1, 3, 5}},
@@ -584,5 +586,61 @@ func TestBlowUpNearOne(t *testing.T) {
 				t.Errorf("α = 1.5: |u| = %v, want growth ~(1−s)^(−1/3) and +Inf at s = 1", norms)
 			}
 		}
+	}
+}
+
+// TestNullSpaceReadings: along the null space (HIFM-MATH §4) the field is
+// zero in every reading, and the sampled null coordinates z_0 = Q_0ᵀ(y_s − y1)
+// are the base's (invariant: −Q_0ᵀy1 + Q_0ᵀy0), the base's scaled to the
+// stationary σ at the target (conjugate: (σ/σ_0)·Q_0ᵀy0), or zero
+// (projected), for every s.
+func TestNullSpaceReadings(t *testing.T) {
+	for _, ns := range []NullSpace{NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected} {
+		t.Run(string(ns), func(t *testing.T) {
+			cfg := Default()
+			cfg.Sigma0, cfg.Sigma, cfg.NullSpace = 0.7, 0.2, ns
+			sp, _, y1, rng := buildCase(t, testCase{name: string(ns), cfg: cfg, lam: []float64{0, 0, 1, 3, 9}}, 7)
+			if sp.NNull != 2 {
+				t.Fatalf("%d null directions, want 2", sp.NNull)
+			}
+			n := sp.N
+			p := NewHIFMPath(cfg)
+			y0 := randVec(rng, n, cfg.Sigma0)
+			ys, us, d := make([]float64, n), make([]float64, n), make([]float64, n)
+			for _, s := range []float64{0, 0.4, 0.99} {
+				p.Draw(ys, us, y0, y1, s, sp)
+				for i := range d {
+					d[i] = ys[i] - y1[i]
+				}
+				var got, want, field []float64
+				for i := range n {
+					if !sp.Null[i] {
+						continue
+					}
+					got = append(got, sp.proj(i, d))
+					field = append(field, sp.proj(i, us))
+					switch ns {
+					case NullSpaceInvariant:
+						want = append(want, -sp.QtY1[i]+sp.proj(i, y0))
+					case NullSpaceConjugate:
+						want = append(want, cfg.Sigma/cfg.Sigma0*sp.proj(i, y0))
+					case NullSpaceProjected:
+						want = append(want, 0)
+					}
+				}
+				// O(n) dot products of O(1) terms: 1e-13 absolute.
+				if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-13)); diff != "" {
+					t.Errorf("s=%v null coordinates of y_s − y1 (-want +got):\n%s", s, diff)
+				}
+				if diff := cmp.Diff([]float64{0, 0}, field, cmpopts.EquateApprox(0, 1e-13)); diff != "" {
+					t.Errorf("s=%v null coordinates of u (-want +got):\n%s", s, diff)
+				}
+			}
+		})
+	}
+	bad := Default()
+	bad.NullSpace = "orbit"
+	if err := bad.Validate(); !errors.Is(err, ErrConfig) {
+		t.Errorf("null_space %q: err = %v, want ErrConfig", bad.NullSpace, err)
 	}
 }

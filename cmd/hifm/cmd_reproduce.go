@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hifm-go/hifm/cmd/hifm/internal/plot"
+	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/flow/experiments"
@@ -207,6 +208,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	cond := fs.Float64("condition", def.Condition, "condition number K enforced on the Form. rows' Hessians (Table 2; the paper's value is lost)")
 	sigma := fs.Float64("sigma", def.Sigma, "stationary σ of the HI-FM paths (final covariance σ²I)")
 	seed := fs.Uint64("seed", def.Seed, "seed of the networks, training draws and NLL probes")
+	nullSpace := fs.String("null-space", string(def.NullSpace), "Table 2: reading of the kept null space in the Form. rows without Hyperbolize: invariant, conjugate or projected (docs/MATH.md §4)")
 	rowsFlag := fs.String("rows", "", "comma-separated row ids to run (default all; see results.csv for ids)")
 	steps := fs.Int64("steps", 0, "override the budget's optimiser steps per row (0: the budget's)")
 	lr := fs.Float64("lr", 0, "override the budget's AdamW learning rate (0: the budget's)")
@@ -263,7 +265,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if *threads < 0 {
 		return usageError("-threads %d: want ≥ 0", *threads)
 	}
-	opt := experiments.Options{Condition: *cond, Sigma: *sigma, Seed: *seed, Threads: *threads}
+	opt := experiments.Options{Condition: *cond, Sigma: *sigma, NullSpace: flow.NullSpace(*nullSpace), Seed: *seed, Threads: *threads}
 	if err := opt.Validate(); err != nil {
 		return usageError("%v", err)
 	}
@@ -386,7 +388,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		_ = write(false)
 		if interrupted(ctx, err) {
 			reproPrint(stdout, table, all, budget, opt, results, *asJSON)
-			return fmt.Errorf("interrupted after %d of %d rows; partial results in %s", len(done), len(rows), *out)
+			return fmt.Errorf("%w after %d of %d rows; partial results in %s", errInterrupted, len(done), len(rows), *out)
 		}
 		return err
 	}

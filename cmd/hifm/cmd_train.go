@@ -40,6 +40,12 @@ The result depends only on the settings and -seed, never on -threads.
 
 Progress goes to stderr. Ctrl-C writes a checkpoint and exits; -resume
 continues from DIR (to -steps, which may be raised) with identical results.
+-out DIR holds checkpoint.json (the manifest naming the current checkpoint,
+with checksums), the checkpoint itself in DIR/ckpt-<step>/ (params.npz,
+optim.npz, config.json) and train.json (this run's report).
+
+exit status: 0 done; 1 error (message on stderr); 2 bad flags or arguments;
+130 interrupted (Ctrl-C or SIGTERM) after the checkpoint was written.
 
 examples:
   hifm train -data lj13 -path hifm -steps 20000 -out runs/hifm
@@ -148,6 +154,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "lj13", "training data: lj13, mnist or FILE.npy")
 	pathKind := fs.String("path", "hifm", "conditional path: hifm or ot")
 	hyper := fs.Bool("hyperbolize", false, "replace null eigenvalues by λ_min (HIFM-MATH §4)")
+	nullSpace := fs.String("null-space", string(flow.NullSpaceInvariant), "reading of a kept null space: invariant, conjugate or projected (§4; docs/MATH.md)")
 	proj := fs.Bool("projection", false, "match only in the hyperbolic space, ||P_h(v − u)||² (§4)")
 	stationary := fs.String("stationary", "isotropic", "stationary law: isotropic or anisotropic (§4)")
 	alpha := fs.Float64("alpha", def.Flow.Alpha, "α = κ/λ_min (Table 1: 0.5, 1, 1.5)")
@@ -167,7 +174,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ema := fs.Float64("ema", 0, "parameter EMA decay (0: off)")
 	seed := fs.Uint64("seed", def.Seed, "seed of the initialisation and of every training draw")
 	ntrain := fs.Int("n", 0, "use the first N training samples (0: all)")
-	out := fs.String("out", "", "output directory for the checkpoint and train.json (required)")
+	out := fs.String("out", "", "output directory: checkpoint.json, DIR/ckpt-<step>/ and train.json (required)")
 	resume := fs.Bool("resume", false, "continue the run checkpointed in -out")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS); does not change the result")
 	every := fs.Int64("ckpt-every", 1000, "write a checkpoint every K steps (0: only at the end)")
@@ -201,7 +208,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var trainSet *dataset.Set
 	var resumedFrom int64
 	if *resume {
-		for _, name := range []string{"path", "hyperbolize", "projection", "stationary", "alpha", "priority", "sigma", "scheme",
+		for _, name := range []string{"path", "hyperbolize", "null-space", "projection", "stationary", "alpha", "priority", "sigma", "scheme",
 			"condition", "model", "hidden", "layers", "batch", "chunk", "lr", "wd", "clip", "ema", "seed"} {
 			if set[name] {
 				return usageError("-%s cannot be combined with -resume: the checkpoint's settings are used", name)
@@ -242,6 +249,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		cfg.Flow.Kind = flow.PathKind(*pathKind)
 		cfg.Flow.Hyperbolize, cfg.Flow.Project = *hyper, *proj
 		cfg.Flow.Stationary = flow.Stationary(*stationary)
+		cfg.Flow.NullSpace = flow.NullSpace(*nullSpace)
 		cfg.Flow.Alpha, cfg.Flow.Priority, cfg.Flow.Sigma = *alpha, flow.Priority(*priority), *sigma
 		cfg.Flow.Scheme, cfg.Flow.Condition = flow.Scheme(*scheme), *cond
 		if err := cfg.Flow.Validate(); err != nil {
@@ -373,8 +381,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if res.Interrupted {
-		return fmt.Errorf("interrupted at step %d of %d; checkpoint written to %s (continue with: hifm train -out %s -resume)",
-			res.Steps, tr.Cfg.Steps, *out, *out)
+		return fmt.Errorf("%w at step %d of %d; checkpoint written to %s (continue with: hifm train -out %s -resume)",
+			errInterrupted, res.Steps, tr.Cfg.Steps, *out, *out)
 	}
 	if *asJSON {
 		_, err := stdout.Write(js)

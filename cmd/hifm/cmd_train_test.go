@@ -207,7 +207,7 @@ func TestTrainInterrupt(t *testing.T) {
 	}
 	select {
 	case c := <-code:
-		if c != 1 || !strings.Contains(stderr.String(), "interrupted at step") || !strings.Contains(stderr.String(), "-resume") {
+		if c != exitInterrupted || !strings.Contains(stderr.String(), "interrupted at step") || !strings.Contains(stderr.String(), "-resume") {
 			t.Errorf("exit %d, stderr %q", c, stderr.String())
 		}
 	case <-time.After(30 * time.Second):

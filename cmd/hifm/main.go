@@ -35,6 +35,13 @@ func register(c *command) {
 // errUsage marks an error caused by bad flags or arguments (exit status 2).
 var errUsage = errors.New("usage")
 
+// errInterrupted marks a run stopped by Ctrl-C (or SIGTERM) after it saved
+// what it had: the process exits with status 130, the shell's convention
+// for SIGINT.
+var errInterrupted = errors.New("interrupted")
+
+const exitInterrupted = 130
+
 // usageError wraps a message so that main exits with status 2.
 func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
@@ -117,6 +124,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "hifm %s: %v\n", c.name, err)
 		return 2
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "hifm %s: %v\n", c.name, err)
+		return exitInterrupted
 	default:
 		fmt.Fprintf(stderr, "hifm %s: %v\n", c.name, err)
 		return 1

@@ -142,6 +142,11 @@ type Options struct {
 	// HIFM-MATH §4): default 1e-3 = σ_min·σ_0 of the OT path, so that
 	// both kinds of path end equally sharp at the data.
 	Sigma float64 `json:"sigma"`
+	// NullSpace is the reading of the kept null space in the Form. rows
+	// without Hyperbolize (flow.Config.NullSpace, HIFM-MATH §4 **[choice]**;
+	// docs/MATH.md "Null-space rows against the paper"). Default
+	// flow.NullSpaceInvariant.
+	NullSpace flow.NullSpace `json:"null_space"`
 	// Seed seeds the networks, the training draws and the NLL probes.
 	Seed uint64 `json:"seed"`
 	// Threads is the number of goroutines (≤ 0: GOMAXPROCS); results do
@@ -151,7 +156,7 @@ type Options struct {
 
 // DefaultOptions returns the defaults listed in Options.
 func DefaultOptions() Options {
-	return Options{Condition: 2, Sigma: 1e-3, Seed: 1}
+	return Options{Condition: 2, Sigma: 1e-3, NullSpace: flow.NullSpaceInvariant, Seed: 1}
 }
 
 // Validate reports the first invalid option.
@@ -161,6 +166,12 @@ func (o Options) Validate() error {
 	}
 	if !(o.Sigma > 0) || math.IsInf(o.Sigma, 0) {
 		return fmt.Errorf("%w: sigma = %v: want a finite σ > 0", ErrOption, o.Sigma)
+	}
+	switch o.NullSpace {
+	case "", flow.NullSpaceInvariant, flow.NullSpaceConjugate, flow.NullSpaceProjected:
+	default:
+		return fmt.Errorf("%w: null space %q: want %q, %q or %q", ErrOption, o.NullSpace,
+			flow.NullSpaceInvariant, flow.NullSpaceConjugate, flow.NullSpaceProjected)
 	}
 	return nil
 }
@@ -302,6 +313,9 @@ func Config(table string, r Row, b Budget, o Options) (train.Config, error) {
 			fc.Condition = o.Condition
 			fc.Project = *r.Projection
 			fc.Hyperbolize = *r.Hyperbolize
+			if o.NullSpace != "" {
+				fc.NullSpace = o.NullSpace
+			}
 			if !*r.Isotropic {
 				fc.Stationary = flow.StationaryAnisotropic
 			}

@@ -172,3 +172,32 @@ func TestRunCancel(t *testing.T) {
 		t.Errorf("cancelled run: %d results, error %v", len(res), err)
 	}
 }
+
+// TestNullSpaceOption: Options.NullSpace reaches the Form. rows' path
+// configs and nothing else; an unknown reading is an error.
+func TestNullSpaceOption(t *testing.T) {
+	b, err := Budgets(Table2, BudgetSmoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultOptions()
+	o.NullSpace = flow.NullSpaceConjugate
+	rows, _ := Rows(Table2)
+	for _, r := range rows {
+		c, err := Config(Table2, r, b, o)
+		if err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+		want := flow.NullSpaceInvariant
+		if r.Method == "Form." {
+			want = flow.NullSpaceConjugate
+		}
+		if c.Flow.NullSpace != want {
+			t.Errorf("%s: null space %q, want %q", r.ID, c.Flow.NullSpace, want)
+		}
+	}
+	o.NullSpace = "orbit"
+	if _, err := Config(Table2, rows[0], b, o); !errors.Is(err, ErrOption) {
+		t.Errorf("null space %q: err = %v, want ErrOption", o.NullSpace, err)
+	}
+}
