@@ -82,6 +82,10 @@ type reproRow struct {
 	EvalSeconds   float64  `json:"eval_seconds,omitempty"`
 	Error         string   `json:"error,omitempty"`
 	Ran           bool     `json:"ran"`
+	// Table 2: median LJ13 energy (HIFM-MATH §4.2) of the row's generated
+	// samples, and the same for the test data, beside it for comparison.
+	SampleEnergyMedian *float64 `json:"sample_energy_median,omitempty"`
+	DataEnergyMedian   *float64 `json:"data_energy_median,omitempty"`
 }
 
 type reproDoc struct {
@@ -164,7 +168,7 @@ func reproFinite(x float64) *float64 {
 	return &x
 }
 
-func reproRows(table string, rows []experiments.Row, res map[string]*experiments.Result) []reproRow {
+func reproRows(table string, rows []experiments.Row, res map[string]*experiments.Result, dataEnergy float64) []reproRow {
 	out := make([]reproRow, len(rows))
 	for i, r := range rows {
 		o := reproRow{ID: r.ID, Method: r.Method, Projection: r.Projection, Hyperbolize: r.Hyperbolize,
@@ -180,6 +184,10 @@ func reproRows(table string, rows []experiments.Row, res map[string]*experiments
 			}
 			o.TestN, o.Steps, o.Error = x.TestN, x.Steps, x.Error
 			o.TrainSeconds, o.EvalSeconds = round3(x.TrainSec), round3(x.EvalSec)
+			if table == experiments.Table2 && len(x.Samples) > 0 && !math.IsNaN(dataEnergy) {
+				es, _ := reproLJStats(energy.NewLJ13(), x.Samples, reproLJDim)
+				o.SampleEnergyMedian, o.DataEnergyMedian = reproFinite(round3(median(es))), reproFinite(round3(dataEnergy))
+			}
 		}
 		out[i] = o
 	}
@@ -387,7 +395,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		_ = write(false)
 		if interrupted(ctx, err) {
-			reproPrint(stdout, table, all, budget, opt, results, *asJSON)
+			reproPrint(stdout, table, all, budget, opt, results, reproDataEnergy(table, data, budget), *asJSON)
 			return fmt.Errorf("%w after %d of %d rows; partial results in %s", errInterrupted, len(done), len(rows), *out)
 		}
 		return err
@@ -395,7 +403,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := write(true); err != nil {
 		return err
 	}
-	reproPrint(stdout, table, all, budget, opt, results, *asJSON)
+	reproPrint(stdout, table, all, budget, opt, results, reproDataEnergy(table, data, budget), *asJSON)
 	if !*asJSON {
 		fmt.Fprintf(stdout, "\nwritten to %s: %s\n", *out, strings.Join(cfgDoc.Outputs, ", "))
 	}
@@ -470,10 +478,10 @@ func reproLoadData(ctx context.Context, table, dir string, b experiments.Budget,
 }
 
 // reproPrint prints our table beside the paper's (text or --json).
-func reproPrint(w io.Writer, table string, rows []experiments.Row, b experiments.Budget, opt experiments.Options, res map[string]*experiments.Result, asJSON bool) {
+func reproPrint(w io.Writer, table string, rows []experiments.Row, b experiments.Budget, opt experiments.Options, res map[string]*experiments.Result, dataE float64, asJSON bool) {
 	ours, paper := reproConvention(table)
 	if asJSON {
-		doc := reproDoc{Table: table, Convention: ours, PaperNote: paper, Budget: b, Rows: reproRows(table, rows, res)}
+		doc := reproDoc{Table: table, Convention: ours, PaperNote: paper, Budget: b, Rows: reproRows(table, rows, res, dataE)}
 		doc.Complete = reproComplete(rows, res)
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -532,7 +540,7 @@ func reproWriteOutputs(dir, table string, rows []experiments.Row, b experiments.
 		cfg.Outputs = append(cfg.Outputs, name)
 		return filepath.Join(dir, name)
 	}
-	doc := reproDoc{Table: table, Convention: ours, PaperNote: paper, Budget: b, Complete: complete && reproComplete(rows, res), Rows: reproRows(table, rows, res)}
+	doc := reproDoc{Table: table, Convention: ours, PaperNote: paper, Budget: b, Complete: complete && reproComplete(rows, res), Rows: reproRows(table, rows, res, reproDataEnergy(table, data, b))}
 	if err := reproWriteJSON(add("results.json"), doc); err != nil {
 		return err
 	}
@@ -692,6 +700,33 @@ func reproFigures(dir, table string, done []*experiments.Result, data experiment
 		return err
 	}
 	return plot.WriteFile(add("distance_hist.svg"), df.SVG)
+}
+
+// reproLJDim is the length of one LJ13 configuration (13 particles in 3-D).
+const reproLJDim = 39
+
+// median returns the median of xs (NaN when empty); xs is not modified.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	w := slices.Clone(xs)
+	slices.Sort(w)
+	if n := len(w); n%2 == 0 {
+		return (w[n/2-1] + w[n/2]) / 2
+	}
+	return w[len(w)/2]
+}
+
+// reproDataEnergy is the median LJ13 energy of the test configurations
+// the figures compare against (Table 2; NaN for Table 1).
+func reproDataEnergy(table string, data experiments.Data, b experiments.Budget) float64 {
+	if table != experiments.Table2 || data.Test == nil {
+		return math.NaN()
+	}
+	nref := min(data.Test.N, max(b.SampleN, 1000))
+	es, _ := reproLJStats(energy.NewLJ13(), data.Test.Data[:nref*data.Test.Dim], data.Test.Dim)
+	return median(es)
 }
 
 // reproLJStats returns the LJ13 energies and all pair distances of the
