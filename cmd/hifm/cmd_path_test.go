@@ -74,6 +74,8 @@ func TestCrosscheckPath(t *testing.T) {
 	}{
 		{"hifm-default", `{}`},
 		{"hifm-infinite-hyperbolic", `{"scheme":"infinite","hyperbolize":true,"condition":10,"priority":"data","alpha":1.5,"stationary":"anisotropic"}`},
+		{"hifm-null-conjugate", `{"null_space":"conjugate","sigma":0.2}`},
+		{"hifm-null-projected", `{"null_space":"projected","stationary":"anisotropic"}`},
 		{"ot", `{"path":"ot","sigma_min":0.01}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,6 +166,7 @@ func TestCrosscheckPathErrors(t *testing.T) {
 		{"eps", `{"epsilon":1.5}`, nil, 1, "epsilon"},
 		{"delta", `{"delta":1}`, nil, 1, "delta"},
 		{"unknown-key", `{"alfa":1}`, nil, 1, "unknown field"},
+		{"null-space", `{"null_space":"orbit"}`, nil, 1, "null_space"},
 		{"bad-json", `{"alpha":}`, nil, 1, "config"},
 		{"negative", `{}`, neg, 1, "sample 1: flow: bad Hessian: negative eigenvalue"},
 		{"nan", `{}`, func(a map[string]*npy.Array) { a["y0"].Data[13] = math.NaN() }, 1, "sample 1"},

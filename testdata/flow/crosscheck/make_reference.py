@@ -21,7 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT = {"path": "hifm", "sigma_min": 0.001, "scheme": "finite", "alpha": 1.0,
            "priority": "interpolant", "epsilon": 0.01, "horizon": 1.0,
            "hyperbolize": False, "null_tol": 1e-8, "condition": 0,
-           "stationary": "isotropic", "sigma": 0.1, "sigma0": 1.0, "delta": 1e-5}
+           "stationary": "isotropic", "sigma": 0.1, "sigma0": 1.0, "delta": 1e-5,
+           "null_space": "invariant"}
 
 
 def formation_hessian(y, particles, dim=3):
@@ -73,11 +74,11 @@ def spectrum(H, y1, c):
         else:
             vinf = np.where(null, 0.0, s2 * lmin / lam)
     r = np.where(null, 0.0, lam / kappa)
-    return lam, Q, r, vinf, kappa
+    return lam, Q, r, vinf, kappa, null
 
 
 def hifm_draw(y0, y1, s, H, c):
-    lam, Q, r, vinf, kappa = spectrum(H, y1, c)
+    lam, Q, r, vinf, kappa, null = spectrum(H, y1, c)
     c0 = c["sigma0"] ** 2
     w = Q.T @ y0
     m0 = -(Q.T @ y1)
@@ -86,9 +87,20 @@ def hifm_draw(y0, y1, s, H, c):
     dm = -r * (1 - s) ** (r - 1) * m0
     v = p ** 2 * c0 + vinf * (1 - p ** 2)
     dv = -2 * r * (1 - s) ** (2 * r - 1) * (c0 - vinf)
+    # A kept null space (r = 0): "invariant" keeps the base value and
+    # variance (the formulas above give m = m0, v = c0); "conjugate" holds the
+    # coordinate at the target (m = 0) with variance sigma^2; "projected" at
+    # the target with variance 0. The field is 0 there in every reading.
+    if c["null_space"] == "conjugate":
+        m = np.where(null, 0.0, m)
+        v = np.where(null, c["sigma"] ** 2, v)
+    elif c["null_space"] == "projected":
+        m = np.where(null, 0.0, m)
+        v = np.where(null, 0.0, v)
     g = np.sqrt(v / c0) * w
     ys = y1 + Q @ (m + g)
-    us = Q @ (dm + dv / (2 * v) * g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        us = Q @ (dm + np.where(dv == 0, 0.0, dv / (2 * v)) * g)
     t = -np.log1p(-s) / kappa
     if c["scheme"] == "infinite":
         us = us * kappa * (1 - s)
@@ -134,3 +146,5 @@ make_case("hifm_default", {}, 4, 4, 2)
 make_case("hifm_alpha1.5_data_aniso", {"alpha": 1.5, "priority": "data", "stationary": "anisotropic", "sigma": 0.2}, 4, 5, 3)
 make_case("hifm_hyperbolize_K", {"hyperbolize": True, "condition": 20, "priority": "none", "alpha": 0.5, "sigma0": 0.7}, 4, 4, 4)
 make_case("hifm_infinite_lj13size", {"scheme": "infinite", "delta": 1e-3}, 2, 13, 5)
+make_case("hifm_null_conjugate", {"null_space": "conjugate", "sigma": 0.2, "sigma0": 0.8}, 4, 4, 6)
+make_case("hifm_null_projected", {"null_space": "projected", "stationary": "anisotropic"}, 2, 13, 7)
