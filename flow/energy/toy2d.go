@@ -1,0 +1,155 @@
+package energy
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hifm-go/hifm/autodiff"
+	"github.com/hifm-go/hifm/tensor"
+)
+
+// Toy is a two-dimensional energy of the paper's illustrations (its
+// Fig. 1–2, HIFM-MATH §4): closed-form value, gradient and Hessian, the same
+// expression on the autodiff graph (Node, so that Graph{N: 2, Build: Node}
+// gives autodiff derivatives), and the minimum nearest to a point.
+type Toy interface {
+	Energy
+	Name() string
+	Node(x *autodiff.Node) *autodiff.Node
+	// NearestMinimum sets m to the minimum of V closest to y and reports
+	// whether it is unique (false: y is equidistant, e.g. the ring's centre).
+	NearestMinimum(y, m []float64) bool
+}
+
+// Toy energy names (the -example values of `hifm explain`).
+const (
+	ToyWell = "well"
+	ToyRing = "ring"
+)
+
+// NewToy returns the toy energy called name with its default parameters.
+func NewToy(name string) (Toy, error) {
+	switch name {
+	case ToyWell:
+		return DefaultWell(), nil
+	case ToyRing:
+		return Ring{}, nil
+	}
+	return nil, fmt.Errorf("energy: unknown toy energy %q (want %q or %q)", name, ToyWell, ToyRing)
+}
+
+// Well is the anisotropic quadratic/quartic well
+//
+//	V(y) = ½(A y₁² + B y₂²) + ¼ C ‖y‖⁴,
+//
+// convex (for A, B, C ≥ 0) with its minimum at 0 and a Hessian that stiffens
+// away from it: H = diag(A, B) + C(‖y‖² I + 2 y yᵀ).
+type Well struct{ A, B, C float64 }
+
+// DefaultWell is the well of `hifm explain -example well`: stiffness ratio
+// A/B = 16 at the minimum.
+func DefaultWell() Well { return Well{A: 4, B: 0.25, C: 0.5} }
+
+func (Well) Name() string { return ToyWell }
+func (Well) Dim() int     { return 2 }
+
+// Value returns V(y).
+func (w Well) Value(y []float64) float64 {
+	checkLen("Well.Value", y, 2)
+	r2 := y[0]*y[0] + y[1]*y[1]
+	return 0.5*(w.A*y[0]*y[0]+w.B*y[1]*y[1]) + 0.25*w.C*r2*r2
+}
+
+// Grad sets g = (A y₁, B y₂) + C‖y‖² y.
+func (w Well) Grad(y, g []float64) {
+	checkLen("Well.Grad", y, 2)
+	checkLen("Well.Grad", g, 2)
+	r2 := y[0]*y[0] + y[1]*y[1]
+	g[0] = w.A*y[0] + w.C*r2*y[0]
+	g[1] = w.B*y[1] + w.C*r2*y[1]
+}
+
+// Hessian sets h = diag(A, B) + C(‖y‖² I + 2 y yᵀ).
+func (w Well) Hessian(y, h []float64) {
+	checkLen("Well.Hessian", y, 2)
+	checkLen("Well.Hessian", h, 4)
+	r2 := y[0]*y[0] + y[1]*y[1]
+	h[0] = w.A + w.C*(r2+2*y[0]*y[0])
+	h[1] = 2 * w.C * y[0] * y[1]
+	h[2] = h[1]
+	h[3] = w.B + w.C*(r2+2*y[1]*y[1])
+}
+
+// Node builds V on the autodiff graph (x of shape (2,)).
+func (w Well) Node(x *autodiff.Node) *autodiff.Node {
+	k := x.Graph().Const(tensor.FromSlice([]float64{w.A / 2, w.B / 2}, 2))
+	quad := autodiff.Sum(autodiff.Mul(k, autodiff.Square(x)))
+	r2 := autodiff.Sum(autodiff.Square(x))
+	return autodiff.Add(quad, autodiff.Scale(autodiff.Square(r2), w.C/4))
+}
+
+// NearestMinimum sets m = 0, the unique minimum.
+func (Well) NearestMinimum(y, m []float64) bool {
+	checkLen("Well.NearestMinimum", m, 2)
+	m[0], m[1] = 0, 0
+	return true
+}
+
+// Ring is the circular trough V(y) = (‖y‖² − 1)²: its minima form the unit
+// circle, and at each of them H = 8 y yᵀ has one null direction, the
+// tangent (the rotation the energy is blind to, HIFM-MATH §4).
+type Ring struct{}
+
+func (Ring) Name() string { return ToyRing }
+func (Ring) Dim() int     { return 2 }
+
+// Value returns (‖y‖² − 1)².
+func (Ring) Value(y []float64) float64 {
+	checkLen("Ring.Value", y, 2)
+	d := y[0]*y[0] + y[1]*y[1] - 1
+	return d * d
+}
+
+// Grad sets g = 4(‖y‖² − 1) y.
+func (Ring) Grad(y, g []float64) {
+	checkLen("Ring.Grad", y, 2)
+	checkLen("Ring.Grad", g, 2)
+	d := 4 * (y[0]*y[0] + y[1]*y[1] - 1)
+	g[0], g[1] = d*y[0], d*y[1]
+}
+
+// Hessian sets h = 4(‖y‖² − 1) I + 8 y yᵀ.
+func (Ring) Hessian(y, h []float64) {
+	checkLen("Ring.Hessian", y, 2)
+	checkLen("Ring.Hessian", h, 4)
+	d := 4 * (y[0]*y[0] + y[1]*y[1] - 1)
+	h[0] = d + 8*y[0]*y[0]
+	h[1] = 8 * y[0] * y[1]
+	h[2] = h[1]
+	h[3] = d + 8*y[1]*y[1]
+}
+
+// Node builds V on the autodiff graph (x of shape (2,)).
+func (Ring) Node(x *autodiff.Node) *autodiff.Node {
+	return autodiff.Square(autodiff.AddScalar(autodiff.Sum(autodiff.Square(x)), -1))
+}
+
+// NearestMinimum sets m = y/‖y‖ (the radial projection onto the circle);
+// at y = 0 every point of the circle is nearest: m = (1, 0), false.
+func (Ring) NearestMinimum(y, m []float64) bool {
+	checkLen("Ring.NearestMinimum", y, 2)
+	checkLen("Ring.NearestMinimum", m, 2)
+	r := math.Hypot(y[0], y[1])
+	if r == 0 {
+		m[0], m[1] = 1, 0
+		return false
+	}
+	m[0], m[1] = y[0]/r, y[1]/r
+	return true
+}
+
+// AutodiffHessian sets h = ∇²V(y) of the toy by the autodiff engine (two
+// reverse sweeps of the recorded gradient, HIFM-MATH §5's precompute).
+func AutodiffHessian(t Toy, y, h []float64) {
+	(&Graph{N: t.Dim(), Build: t.Node}).Hessian(y, h)
+}
