@@ -17,6 +17,7 @@ import (
 	"math"
 
 	"github.com/hifm-go/hifm/flow"
+	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/model"
 )
 
@@ -28,6 +29,15 @@ const (
 	// HessianIsotropic: H = λI (HIFM-MATH §3.1, MNIST's choice); the
 	// spectrum is built per batch, as it costs O(n).
 	HessianIsotropic = "isotropic"
+	// HessianEnergy: H = ∇²V(y1) of the named toy energy (Config.Energy)
+	// at the sample itself, by autodiff; V must be convex at the data
+	// (the "well").
+	HessianEnergy = "energy"
+	// HessianEnergyMin: H = ∇²V(m) by autodiff at the minimum m of V
+	// nearest to y1 (ring: m = y1/‖y1‖, where H = 8mmᵀ has its null
+	// direction): Boltzmann samples off the minima may have negative
+	// curvature, which the spectrum pipeline rejects (HIFM-MATH §4).
+	HessianEnergyMin = "energy-min"
 )
 
 // Config is everything that determines a training run's result. Threads
@@ -37,13 +47,17 @@ type Config struct {
 	Net   model.NetConfig   `json:"net"`
 	Optim model.AdamWConfig `json:"optim"`
 
-	// Hessian selects the HI-FM spectrum source: "formation" or
-	// "isotropic" ("" chooses formation for particle data, else isotropic).
+	// Hessian selects the HI-FM spectrum source: "formation", "isotropic",
+	// "energy" or "energy-min" ("" chooses formation for particle data,
+	// else isotropic).
 	Hessian string `json:"hessian"`
 	// IsoLambda is λ of H = λI for the isotropic Hessian (before the
 	// priority scaling, which for the interpolant and data priorities
 	// makes its value irrelevant).
 	IsoLambda float64 `json:"iso_lambda,omitempty"`
+	// Energy names the toy energy of the "energy" and "energy-min"
+	// Hessian sources ("well" or "ring", energy.NewToy).
+	Energy string `json:"energy,omitempty"`
 
 	// Particles and SpatialDim describe particle data (0 otherwise):
 	// particle data use the zero-centre-of-mass base (HIFM-MATH §4).
@@ -153,8 +167,16 @@ func (c Config) Validate() error {
 		if c.Particles == 0 {
 			return cfgErr("the formation Hessian (Eq. 25) needs particle data")
 		}
+	case HessianEnergy, HessianEnergyMin:
+		e, err := energy.NewToy(c.Energy)
+		if err != nil {
+			return cfgErr("hessian %q: %v", c.Hessian, err)
+		}
+		if d := c.Net.WithDefaults().Dim; d != e.Dim() {
+			return cfgErr("energy %q is %d-dimensional, the network %d", c.Energy, e.Dim(), d)
+		}
 	default:
-		return cfgErr("hessian %q: want %q or %q", c.Hessian, HessianFormation, HessianIsotropic)
+		return cfgErr("hessian %q: want %q, %q, %q or %q", c.Hessian, HessianFormation, HessianIsotropic, HessianEnergy, HessianEnergyMin)
 	}
 	n := c.Net.WithDefaults().Dim
 	if c.Particles > 0 && n != c.Particles*c.SpatialDim {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
@@ -511,5 +512,58 @@ func TestNLLAutoMethod(t *testing.T) {
 		if r.Method != want {
 			t.Errorf("n = %d: method %q, want %q", n, r.Method, want)
 		}
+	}
+}
+
+// TestEnergyHessianSources: the "energy-min" source gives every ring sample
+// the spectrum of H = 8mmᵀ at its nearest minimum m (one null direction,
+// the tangent, HIFM-MATH §4); "energy" on the convex well uses ∇²V(y1)
+// itself; "energy" on the ring fails on samples inside the circle, where
+// the tangential curvature 4(‖y‖² − 1) is negative.
+func TestEnergyHessianSources(t *testing.T) {
+	ring, err := dataset.Boltzmann(energy.Ring{}, 4, 2.5, 40, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mlpConfig(flow.PathHIFM)
+	cfg.Hessian, cfg.Energy = HessianEnergyMin, energy.ToyRing
+	tr, err := New(cfg, ring, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sp := range tr.spectra {
+		y := ring.Row(i)
+		r := math.Hypot(y[0], y[1])
+		// Column 0 of Q (the null eigenvector) is ⟂ y1; raw λ = (0, 8).
+		if sp.NNull != 1 || math.Abs(sp.Q[0]*y[0]+sp.Q[2]*y[1]) > 1e-12*r || math.Abs(sp.Raw[1]-8) > 1e-12 {
+			t.Fatalf("sample %d: null %d, Q %v, raw %v", i, sp.NNull, sp.Q, sp.Raw)
+		}
+	}
+	if _, err := tr.TrainStep(1); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Hessian = HessianEnergy
+	if _, err := New(cfg, ring, 1); err == nil || !strings.Contains(err.Error(), "not a minimum") {
+		t.Errorf("energy Hessian inside the ring: err = %v", err)
+	}
+	well := gaussianSet(10, 2, [2]float64{}, [2]float64{1, 1})
+	cfg.Energy = energy.ToyWell
+	if tr, err = New(cfg, well, 1); err != nil {
+		t.Fatal(err)
+	}
+	w := energy.DefaultWell()
+	for i, sp := range tr.spectra {
+		h := make([]float64, 4)
+		w.Hessian(well.Row(i), h)
+		// Eigenvalues of the 2×2 closed form: tr/2 ± sqrt((tr/2)² − det).
+		m, det := (h[0]+h[3])/2, h[0]*h[3]-h[1]*h[2]
+		want := []float64{m - math.Sqrt(m*m-det), m + math.Sqrt(m*m-det)}
+		if d := cmp.Diff(sp.Raw, want, cmpopts.EquateApprox(1e-12, 1e-12)); d != "" {
+			t.Errorf("well sample %d eigenvalues: %s", i, d)
+		}
+	}
+	cfg.Energy = "bogus"
+	if _, err := New(cfg, well, 1); err == nil {
+		t.Error("unknown energy accepted")
 	}
 }

@@ -127,8 +127,13 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 		t.path = flow.NewHIFMPath(cfg.Flow)
 		t.smax = cfg.Flow.SMax()
 		t.pipe = &flow.Pipeline{Config: cfg.Flow}
-		if cfg.Hessian == HessianFormation {
+		switch cfg.Hessian {
+		case HessianFormation:
 			if t.spectra, err = FormationSpectra(t.pipe, t.data, cfg.Particles, cfg.SpatialDim, workers); err != nil {
+				return nil, err
+			}
+		case HessianEnergy, HessianEnergyMin:
+			if t.spectra, err = EnergySpectra(t.pipe, t.data, cfg.Energy, cfg.Hessian == HessianEnergyMin, workers); err != nil {
 				return nil, err
 			}
 		}
@@ -158,6 +163,31 @@ func FormationSpectra(p *flow.Pipeline, data [][]float64, particles, dim, worker
 			return err
 		}
 		f.Hessian(y1, h)
+		return nil
+	}, workers)
+}
+
+// EnergySpectra is Algorithm 1's precompute step with the autodiff Hessian
+// of the toy energy called name (energy.NewToy): H = ∇²V at each sample, or
+// at the minimum nearest to it when atMin (the "energy" and "energy-min"
+// sources), processed by the pipeline, on workers goroutines.
+func EnergySpectra(p *flow.Pipeline, data [][]float64, name string, atMin bool, workers int) ([]*flow.Spectrum, error) {
+	e, err := energy.NewToy(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.Spectra(data, func(_ int, y1, h []float64) error {
+		if len(y1) != e.Dim() {
+			return fmt.Errorf("train: energy %q is %d-dimensional, the sample %d", name, e.Dim(), len(y1))
+		}
+		at := y1
+		if atMin {
+			at = make([]float64, len(y1))
+			if !e.NearestMinimum(y1, at) {
+				return fmt.Errorf("train: the sample %v has no unique nearest minimum of %q", y1, name)
+			}
+		}
+		energy.AutodiffHessian(e, at, h)
 		return nil
 	}, workers)
 }
