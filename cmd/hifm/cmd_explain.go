@@ -17,8 +17,20 @@ formation-energy Hessian, the null space, the processed spectrum, κ and r_i,
 and μ(s), Σ(s) and u(y, s) at a few s. Every line cites the equation of
 HIFM-MATH.md it illustrates; docs/MATH.md maps each equation to its code.
 
+With -example well|ring it walks through one data point of a 2-D energy
+(an anisotropic well; the ring V = (‖y‖² − 1)², whose tangent is a null
+direction), and with -out DIR draws the conditional paths of OT and HI-FM
+(α = 0.5, 1, 1.5) over the energy's contours, the conditional densities'
+ellipses, κ and s(t) for both priorities, the Hessian field and (ring) the
+null direction kept, projected and hyperbolized. -train also trains a small
+MLP on Boltzmann samples of the energy with OT and HI-FM and draws its
+samples and test NLL (under a minute on 2 cores).
+
 examples:
   hifm explain
+  hifm explain -example ring -out pics
+  hifm explain -example well -alpha 1.5 -out pics
+  hifm explain -example ring -train -out pics
   hifm explain -hyperbolize -stationary anisotropic -alpha 1.5
   hifm explain --json`
 
@@ -63,12 +75,33 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Condition, "condition", 0, "condition-number bound K (0: off, §4)")
 	fs.Float64Var(&cfg.Sigma, "sigma", cfg.Sigma, "σ of the stationary law (§4)")
 	asJSON := fs.Bool("json", false, "print every number as JSON instead of the walk-through")
+	example := fs.String("example", "", "a 2-D lesson instead of the 12-dimensional one: well|ring (the paper's Fig. 1–2)")
+	out := fs.String("out", "", "with -example: write the pictures (SVG) and config.json into this directory")
+	paths := fs.Int("paths", 24, "with -out: base draws whose conditional paths are drawn")
+	doTrain := fs.Bool("train", false, "with -example and -out: train an MLP with OT and HI-FM on Boltzmann samples of the energy")
+	steps := fs.Int64("steps", 1200, "with -train: optimiser steps per run")
+	seed := fs.Uint64("seed", 1, "with -out: seed of the base draws, data and training")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.Priority, cfg.Stationary = flow.Priority(*prio), flow.Stationary(*stat)
 	if err := cfg.Validate(); err != nil {
 		return usageError("%v", err)
+	}
+	switch {
+	case *example != "" && *example != energy.ToyWell && *example != energy.ToyRing:
+		return usageError("-example %q: want %q or %q", *example, energy.ToyWell, energy.ToyRing)
+	case *example == "" && (*out != "" || *doTrain):
+		return usageError("-out and -train need -example well|ring (the 12-dimensional walk-through has no pictures)")
+	case *doTrain && *out == "":
+		return usageError("-train needs -out DIR for its pictures")
+	case *paths < 1 || *paths > 1000:
+		return usageError("-paths %d: want 1…1000", *paths)
+	case *steps < 1:
+		return usageError("-steps %d: want ≥ 1", *steps)
+	}
+	if *example != "" {
+		return runExplain2D(cfg, *example, *out, *paths, *doTrain, *steps, *seed, *asJSON, stdout, stderr)
 	}
 	st, err := explain(cfg)
 	if err != nil {
@@ -103,17 +136,25 @@ func explain(cfg flow.Config) (*explainState, error) {
 	}
 	h := make([]float64, n*n)
 	form.Hessian(y1, h)
-	pl := flow.Pipeline{Config: cfg}
-	sp, err := pl.Spectrum(h, y1)
-	if err != nil {
-		return nil, err
-	}
 	// A fixed base draw y0 (zero centre of mass), so the output is reproducible.
 	y0 := make([]float64, n)
 	for i := range y0 {
 		y0[i] = math.Sin(1.7*float64(i) + 0.3)
 	}
 	flow.RemoveCOM(y0, dim)
+	return explainPath(cfg, y1, y0, h)
+}
+
+// explainPath computes every number of the walk-through for the data point
+// y1 with Hessian h and the base draw y0: spectrum (§2–4), the path at a
+// few s (Eq. 22, F1, F2) and the F1/Eq. 17 checks.
+func explainPath(cfg flow.Config, y1, y0, h []float64) (*explainState, error) {
+	n := len(y1)
+	pl := flow.Pipeline{Config: cfg}
+	sp, err := pl.Spectrum(h, y1)
+	if err != nil {
+		return nil, err
+	}
 	st := &explainState{Config: cfg, Y1: y1, Y0: y0, RawEigen: sp.Raw, NullDim: sp.NNull,
 		Lambda: sp.Lambda, Kappa: sp.Kappa, R: sp.R, D: sp.D, VInf: sp.VInf, Checks: map[string]float64{}}
 	lmax := sp.Raw[n-1]
@@ -194,16 +235,25 @@ func printExplain(w io.Writer, st *explainState) {
 	if c.Condition > 0 {
 		p("   condition number: λ ← λ_min (λ/λ_min)^p with p = ln K/ln(λ_max/λ_min), K = %g (§4)", c.Condition)
 	}
+	printPathSteps(w, st)
+}
+
+// printPathSteps prints steps 5–8 (priority, diffusion, the path, checks),
+// common to the 12-dimensional walk-through and the 2-D examples.
+func printPathSteps(w io.Writer, st *explainState) {
+	c := st.Config
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("5. Priority %q, α = %g, ε = %g, T = %g   (§3.1)", c.Priority, c.Alpha, c.Epsilon, c.Horizon)
 	p("   κ = %.6g   (ds/dt = κ(1 − s), s(t) = 1 − e^{−κt}, Eq. 21)", st.Kappa)
-	p("   processed λ: %s", fmtVec(st.Lambda, 12))
-	p("   r_i = λ_i/κ: %s   (e^{−λ_i t(s)} = (1 − s)^{r_i})", fmtVec(st.R, 12))
-	p("6. Diffusion %q, σ = %g: d_i = %s", c.Stationary, c.Sigma, fmtVec(st.D, 12))
-	p("   stationary variances v_i^∞ = d_i/(2λ_i): %s   (Eq. 16)", fmtVec(st.VInf, 12))
+	p("   processed λ: %s", fmtVec(st.Lambda, len(st.Lambda)))
+	p("   r_i = λ_i/κ: %s   (e^{−λ_i t(s)} = (1 − s)^{r_i})", fmtVec(st.R, len(st.R)))
+	p("6. Diffusion %q, σ = %g: d_i = %s", c.Stationary, c.Sigma, fmtVec(st.D, len(st.D)))
+	p("   stationary variances v_i^∞ = d_i/(2λ_i): %s   (Eq. 16)", fmtVec(st.VInf, len(st.VInf)))
 	p("7. The path from the base sample y0 (|y0| = %.4g) to y1, in s   (Eq. 22, F1, F2):", norm2(st.Y0))
 	for _, at := range st.Steps {
 		p("   s = %-8.6g |μ(s) − y1| = %-9.4g hyperbolic v_i(s) = %s", at.S, at.DistToY1, fmtVec(at.CovDiag[st.NullDim:], 6))
-		p("              y_s[0:3] = %s   u(y_s, s)[0:3] = %s", fmtVec(at.YS[:3], 3), fmtVec(at.US[:3], 3))
+		k := min(3, len(at.YS))
+		p("              y_s[0:%d] = %s   u(y_s, s)[0:%d] = %s", k, fmtVec(at.YS[:k], k), k, fmtVec(at.US[:k], k))
 	}
 	p("   s stops at 1 − δ = %g: r_i < 1 (α > 1) makes m_i'(s) blow up as s → 1   (§3)", c.SMax())
 	p("8. Checks:")

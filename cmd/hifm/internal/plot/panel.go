@@ -121,11 +121,9 @@ func (f *Panels) SVG(w io.Writer) error {
 		pw, ph = 300, 300
 	}
 	const ml, mr, mt, mb = 52, 14, 26, 40 // per-panel margins
-	top, bottom := 34, 8
-	if len(f.Legend) > 0 {
-		bottom = 30
-	}
 	W := cols * (pw + ml + mr)
+	lrows := legendRows(f.Legend, W-20)
+	top, bottom := 34, 8+20*len(lrows)
 	H := top + rows*(ph+mt+mb) + bottom
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", W, H)
@@ -138,12 +136,32 @@ func (f *Panels) SVG(w io.Writer) error {
 			return err
 		}
 	}
-	if len(f.Legend) > 0 {
-		legend(&b, f.Legend, 10, H-12, true)
+	for i, r := range lrows {
+		legend(&b, r, 10, H-bottom+20*i+14, true)
 	}
 	b.WriteString("</svg>\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func keyWidth(k Key) int { return 40 + 7*len([]rune(k.Label)) }
+
+// legendRows splits keys into rows at most width pixels wide.
+func legendRows(keys []Key, width int) [][]Key {
+	var rows [][]Key
+	w := 0
+	for i, k := range keys {
+		if k.Color == "" {
+			k.Color = palette[i%len(palette)]
+		}
+		if len(rows) == 0 || w+keyWidth(k) > width {
+			rows = append(rows, nil)
+			w = 0
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], k)
+		w += keyWidth(k)
+	}
+	return rows
 }
 
 // legend draws keys in a row (horizontal) or a column starting at (x, y).
@@ -164,7 +182,7 @@ func legend(b *bytes.Buffer, keys []Key, x, y int, horizontal bool) {
 		}
 		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", x+25, y, html.EscapeString(k.Label))
 		if horizontal {
-			x += 40 + 7*len([]rune(k.Label))
+			x += keyWidth(k)
 		} else {
 			y += 16
 		}
@@ -226,12 +244,21 @@ func (p *Panel) svg(b *bytes.Buffer, ox, oy, pw, ph int) error {
 			}
 			pts = pts[:0]
 		}
+		// Points closer than 1 pixel to the last one kept are dropped
+		// (the end point is always kept): smaller files, same picture.
+		var lx, ly float64
 		for k := range l.X {
 			if !finite(l.X[k]) || !finite(l.Y[k]) {
 				flush()
 				continue
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(l.X[k]), py(l.Y[k])))
+			x, y := px(l.X[k]), py(l.Y[k])
+			last := k == len(l.X)-1 || !finite(l.X[k+1]) || !finite(l.Y[k+1])
+			if len(pts) > 0 && !last && math.Abs(x-lx)+math.Abs(y-ly) < 1 {
+				continue
+			}
+			lx, ly = x, y
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
 		}
 		flush()
 	}
