@@ -72,6 +72,7 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	prio := fs.String("priority", string(flow.PriorityInterpolant), "interpolant|data|none (§3.1)")
 	stat := fs.String("stationary", string(flow.StationaryIsotropic), "isotropic|anisotropic (§4)")
 	fs.BoolVar(&cfg.Hyperbolize, "hyperbolize", false, "replace null eigenvalues by λ_min (§4)")
+	fs.BoolVar(&cfg.Project, "project", false, "with -train: match only the hyperbolic part, ||P_h(v − u)||² (§4)")
 	fs.Float64Var(&cfg.Condition, "condition", 0, "condition-number bound K (0: off, §4)")
 	fs.Float64Var(&cfg.Sigma, "sigma", cfg.Sigma, "σ of the stationary law (§4)")
 	asJSON := fs.Bool("json", false, "print every number as JSON instead of the walk-through")
@@ -79,7 +80,7 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "with -example: write the pictures (SVG) and config.json into this directory")
 	paths := fs.Int("paths", 24, "with -out: base draws whose conditional paths are drawn")
 	doTrain := fs.Bool("train", false, "with -example and -out: train an MLP with OT and HI-FM on Boltzmann samples of the energy")
-	steps := fs.Int64("steps", 1200, "with -train: optimiser steps per run")
+	steps := fs.Int64("steps", 2000, "with -train: optimiser steps per run")
 	seed := fs.Uint64("seed", 1, "with -out: seed of the base draws, data and training")
 	if err := parseFlags(fs, args); err != nil {
 		return err

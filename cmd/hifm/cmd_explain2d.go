@@ -458,15 +458,16 @@ func runExplain2D(cfg flow.Config, name, out string, paths int, doTrain bool, st
 		if ex.Figures, err = writeFigures2D(out, fs); err != nil {
 			return err
 		}
+		cfgJSON := map[string]any{"command": "explain", "example": name, "flow": cfg, "paths": paths, "seed": seed}
 		if doTrain {
-			names, err := explainTrain(out, name, cfg, steps, seed, stderr)
+			names, res, err := explainTrain(out, name, cfg, steps, seed, stderr)
 			if err != nil {
 				return err
 			}
 			ex.Figures = append(ex.Figures, names...)
+			cfgJSON["train"] = res
 		}
-		cfgJSON := map[string]any{"command": "explain", "example": name, "flow": cfg, "paths": paths, "seed": seed,
-			"train": doTrain, "steps": steps, "figures": ex.Figures}
+		cfgJSON["figures"] = ex.Figures
 		if _, err := writeJSONFile(filepath.Join(out, name+"_config.json"), cfgJSON); err != nil {
 			return err
 		}
