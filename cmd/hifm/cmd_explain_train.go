@@ -23,12 +23,15 @@ var toyBeta = map[string]float64{energy.ToyRing: 4, energy.ToyWell: 1}
 
 // Sizes of the -train lesson (small: the whole lesson runs in well under a
 // minute on 2 cores).
+var (
+	toyTrainN = 2000 // training samples
+	toyTestN  = 200  // test samples for the NLL
+	toyGenN   = 600  // generated samples drawn
+)
+
 const (
-	toyTrainN   = 2000 // training samples
-	toyTestN    = 200  // test samples for the NLL
-	toyGenN     = 600  // generated samples drawn
-	toyBox      = 3.0  // the rejection box [−3, 3]²
-	toyEvals    = 6    // NLL evaluations per run
+	toyBox      = 3.0 // the rejection box [−3, 3]²
+	toyEvals    = 6   // NLL evaluations per run
 	toyBatch    = 128
 	toyHidden   = 64
 	toyLayers   = 3
