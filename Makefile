@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BENCH   ?= .
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build test vet bench demo reproduce clean
+.PHONY: all build test vet bench demo reproduce figures clean
 
 all: build
 
@@ -38,6 +38,13 @@ demo: build
 reproduce: build
 	./bin/hifm reproduce table2 -budget small -out out/table2
 	./bin/hifm reproduce table1 -budget small -out out/table1
+
+# The pictures of docs/MATH.md "Seeing it" (hifm explain -example, about
+# 20 s on 2 cores; the trajectories are subsampled to keep the SVGs small).
+figures: build
+	mkdir -p docs/figures
+	./bin/hifm explain -example well -paths 16 -out docs/figures > /dev/null
+	./bin/hifm explain -example ring -paths 16 -train -out docs/figures > /dev/null
 
 clean:
 	rm -rf bin

@@ -151,7 +151,7 @@ func (f *figSet) contours() ([]plot.Line, error) {
 			return nil, err
 		}
 		for _, l := range ls {
-			l.Color, l.Width = "#bbb", 0.8
+			l.Color, l.Width, l.MinStep = "#bbb", 0.8, 5
 			out = append(out, l)
 		}
 	}
@@ -293,7 +293,7 @@ func (f *figSet) figTime() (*plot.Panels, error) {
 	const nt = 90
 	c0 := f.cfg
 	tmax := 1.5 * c0.Horizon
-	left := plot.Panel{Title: "interpolant s(t) = 1 − exp(−κt) (Eq. 21)", XLabel: "t", YLabel: "s", YRange: [2]float64{0, 1.05}}
+	left := plot.Panel{Title: "s(t) = 1 − exp(−κt) (Eq. 21)", XLabel: "t", YLabel: "s", YRange: [2]float64{0, 1.05}}
 	right := plot.Panel{Title: "log₁₀ ‖μ(t) − y1‖ (mean to data)", XLabel: "t", YLabel: "log₁₀ distance"}
 	cols := map[flow.Priority][]string{flow.PriorityInterpolant: {"#9ecae1", "#3182bd", "#08519c"}, flow.PriorityData: {"#fdae6b", "#e6550d", "#a63603"}}
 	var keys []plot.Key

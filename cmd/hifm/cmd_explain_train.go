@@ -26,7 +26,7 @@ var toyBeta = map[string]float64{energy.ToyRing: 4, energy.ToyWell: 1}
 var (
 	toyTrainN = 2000 // training samples
 	toyTestN  = 200  // test samples for the NLL
-	toyGenN   = 600  // generated samples drawn
+	toyGenN   = 400  // generated samples drawn
 )
 
 const (
