@@ -1,6 +1,8 @@
 // Package energy holds the potential energies HI-FM linearises (HIFM-MATH §4):
 // the formation energy of Eq. 25, the LJ13 target energy of §4.2, a quadratic
-// with a given Hessian and the isotropic quadratic used for MNIST (§3.1).
+// with a given Hessian, the isotropic quadratic used for MNIST (§3.1) and
+// the paper's two-dimensional illustrations, the anisotropic well and the
+// ring V = (‖y‖² − 1)² (Toy, toy2d.go).
 //
 // Every energy gives its value, gradient and Hessian in closed form on flat
 // row-major []float64 (y has length Dim, the Hessian is Dim×Dim). The closed
