@@ -22,7 +22,7 @@ With -example well|ring it walks through one data point of a 2-D energy
 direction), and with -out DIR draws the conditional paths of OT and HI-FM
 (α = 0.5, 1, 1.5) over the energy's contours, the conditional densities'
 ellipses, κ and s(t) for both priorities, the Hessian field and (ring) the
-null direction kept, projected and hyperbolized. -train also trains a small
+null direction's treatments side by side. -train also trains a small
 MLP on Boltzmann samples of the energy with OT and HI-FM and draws its
 samples and test NLL (under a minute on 2 cores).
 
@@ -72,6 +72,7 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	prio := fs.String("priority", string(flow.PriorityInterpolant), "interpolant|data|none (§3.1)")
 	stat := fs.String("stationary", string(flow.StationaryIsotropic), "isotropic|anisotropic (§4)")
 	fs.BoolVar(&cfg.Hyperbolize, "hyperbolize", false, "replace null eigenvalues by λ_min (§4)")
+	nullSpace := fs.String("null-space", string(flow.NullSpaceInvariant), "reading of a kept null space: invariant, conjugate or projected (§4)")
 	fs.BoolVar(&cfg.Project, "project", false, "with -train: match only the hyperbolic part, ||P_h(v − u)||² (§4)")
 	fs.Float64Var(&cfg.Condition, "condition", 0, "condition-number bound K (0: off, §4)")
 	fs.Float64Var(&cfg.Sigma, "sigma", cfg.Sigma, "σ of the stationary law (§4)")
@@ -86,6 +87,7 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Priority, cfg.Stationary = flow.Priority(*prio), flow.Stationary(*stat)
+	cfg.NullSpace = flow.NullSpace(*nullSpace)
 	if err := cfg.Validate(); err != nil {
 		return usageError("%v", err)
 	}

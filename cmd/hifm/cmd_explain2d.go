@@ -96,7 +96,14 @@ func printExplain2D(w io.Writer, ex *example2D) {
 		if c.Hyperbolize {
 			p("   hyperbolize: the zero eigenvalue is replaced by λ_min; null space left: %d   (§4)", st.NullDim)
 		} else {
-			p("   kept: the tangential coordinate keeps its base value and variance for all s   (§4)")
+			switch c.NullSpace {
+			case flow.NullSpaceConjugate:
+				p("   kept, read \"conjugate\": the tangential coordinate sits at y1's with variance σ² for all s   (§4)")
+			case flow.NullSpaceProjected:
+				p("   kept, read \"projected\": the tangential coordinate sits at y1's with variance 0: y_s ∈ y1 + span(Q_h)   (§4)")
+			default:
+				p("   kept, read \"invariant\": the tangential coordinate keeps its base value and variance for all s   (§4)")
+			}
 		}
 	}
 	printPathSteps(w, st)
@@ -160,8 +167,13 @@ func (f *figSet) contours() ([]plot.Line, error) {
 
 // spectrum returns the processed spectrum of y1 under cfg with α = alpha.
 func (f *figSet) spectrum(alpha float64, hyper bool) (*flow.Spectrum, flow.Config, error) {
+	return f.spectrumNull(alpha, hyper, f.cfg.NullSpace)
+}
+
+// spectrumNull is spectrum with the null-space reading ns (§4).
+func (f *figSet) spectrumNull(alpha float64, hyper bool, ns flow.NullSpace) (*flow.Spectrum, flow.Config, error) {
 	c := f.cfg
-	c.Kind, c.Alpha, c.Hyperbolize = flow.PathHIFM, alpha, hyper
+	c.Kind, c.Alpha, c.Hyperbolize, c.NullSpace = flow.PathHIFM, alpha, hyper, ns
 	sp, err := (&flow.Pipeline{Config: c}).Spectrum(f.h, f.y1)
 	return sp, c, err
 }
@@ -196,7 +208,7 @@ func (f *figSet) pathPanel(title string, p flow.Path, sp *flow.Spectrum, smax fl
 	for _, y0 := range f.y0s {
 		xs, ys := trajectory(p, sp, y0, f.y1, smax, f.steps)
 		pn.Lines = append(pn.Lines, plot.Line{X: xs, Y: ys, Color: colTraj, Width: 1, Opacity: 0.55})
-		bx, by = append(bx, xs[0]), append(by, ys[0])
+		bx, by = append(bx, y0[0]), append(by, y0[1]) // = ψ_0 unless a null reading moves it
 		ex, ey = append(ex, xs[len(xs)-1]), append(ey, ys[len(ys)-1])
 		p.Draw(y, u, y0, f.y1, 0.5, sp)
 		hx, hy = append(hx, y[0]), append(hy, y[1])
@@ -377,37 +389,47 @@ func (f *figSet) figHessian(cont []plot.Line) (*plot.Panels, error) {
 		Panels: []plot.Panel{pn}}, nil
 }
 
-// figNull draws the three treatments of the ring's null direction (§4):
-// kept (the tangential coordinate keeps its base value), projected (the
-// same path; only P_h u, drawn as red ticks, enters the loss) and
-// hyperbolized (λ_null ← λ_min: every coordinate contracts).
+// figNull draws the treatments of the ring's null direction (§4): kept
+// under its three readings (invariant: the tangential coordinate keeps its
+// base value; conjugate: it sits at y1's with variance σ²; projected: at
+// y1's with variance 0), the invariant path with the projected loss (only
+// P_h u, red ticks, is matched) and hyperbolized (λ_null ← λ_min).
 func (f *figSet) figNull(cont []plot.Line) (*plot.Panels, error) {
-	kept, ck, err := f.spectrum(f.cfg.Alpha, false)
+	a := f.cfg.Alpha
+	inv, ci, err := f.spectrumNull(a, false, flow.NullSpaceInvariant)
 	if err != nil {
 		return nil, err
 	}
-	hyp, ch, err := f.spectrum(f.cfg.Alpha, true)
-	if err != nil {
-		return nil, err
-	}
-	pk := flow.NewHIFMPath(ck)
-	proj := f.pathPanel("projected: loss ‖P_h(v − u)‖²", pk, kept, ck.SMax(), cont)
+	pi := flow.NewHIFMPath(ci)
+	loss := f.pathPanel("invariant + projected loss ‖P_h(v − u)‖²", pi, inv, ci.SMax(), cont)
 	y, u := make([]float64, 2), make([]float64, 2)
 	for _, y0 := range f.y0s {
 		for _, s := range []float64{0.2, 0.5, 0.8} {
-			pk.Draw(y, u, y0, f.y1, s, kept)
-			flow.ProjectHyperbolic(u, u, kept)
+			pi.Draw(y, u, y0, f.y1, s, inv)
+			flow.ProjectHyperbolic(u, u, inv)
 			const sc = 0.06
-			proj.Lines = append(proj.Lines, plot.Line{X: []float64{y[0], y[0] + sc*u[0]}, Y: []float64{y[1], y[1] + sc*u[1]}, Color: colData, Width: 1.4})
+			loss.Lines = append(loss.Lines, plot.Line{X: []float64{y[0], y[0] + sc*u[0]}, Y: []float64{y[1], y[1] + sc*u[1]}, Color: colData, Width: 1.4})
 		}
 	}
+	panels := []plot.Panel{f.pathPanel("kept, null_space = invariant", pi, inv, ci.SMax(), cont), loss}
+	for _, v := range []struct {
+		title string
+		ns    flow.NullSpace
+		hyper bool
+	}{
+		{"kept, null_space = projected", flow.NullSpaceProjected, false},
+		{"kept, null_space = conjugate", flow.NullSpaceConjugate, false},
+		{"hyperbolized: λ_null ← λ_min", flow.NullSpaceInvariant, true},
+	} {
+		sp, c, err := f.spectrumNull(a, v.hyper, v.ns)
+		if err != nil {
+			return nil, err
+		}
+		panels = append(panels, f.pathPanel(v.title, flow.NewHIFMPath(c), sp, c.SMax(), cont))
+	}
 	keys := append(append([]plot.Key(nil), pathKeys...), plot.Key{Label: "P_h u at s = .2, .5, .8 (×0.06)", Color: colData})
-	return &plot.Panels{Title: fmt.Sprintf("ring: the null direction (the tangent at y1) kept, projected and hyperbolized (§4), α = %g", f.cfg.Alpha),
-		PanelW: 260, PanelH: 260, Legend: keys, Panels: []plot.Panel{
-			f.pathPanel("kept: tangent coordinate frozen", pk, kept, ck.SMax(), cont),
-			proj,
-			f.pathPanel("hyperbolized: λ_null ← λ_min", flow.NewHIFMPath(ch), hyp, ch.SMax(), cont),
-		}}, nil
+	return &plot.Panels{Title: fmt.Sprintf("ring: the null direction (the tangent at y1) kept (three readings), projected in the loss, hyperbolized (§4), α = %g", a),
+		PanelW: 240, PanelH: 240, Cols: 3, Legend: keys, Panels: panels}, nil
 }
 
 // writeFigures2D writes the example's pictures into dir and returns their

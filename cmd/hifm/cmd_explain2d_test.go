@@ -157,16 +157,20 @@ func TestExplainTrain(t *testing.T) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	// OT + HI-FM kept, projected, hyperbolized; NLL at steps 1…6.
-	if len(cfg.Train.Runs) != 4 {
-		t.Fatalf("%d runs, want 4", len(cfg.Train.Runs))
+	// OT + HI-FM invariant, projected loss, projected path, hyperbolized;
+	// NLL at steps 1…6.
+	if len(cfg.Train.Runs) != 5 {
+		t.Fatalf("%d runs, want 5", len(cfg.Train.Runs))
 	}
 	for _, r := range cfg.Train.Runs {
 		if len(r.NLL) != 6 {
 			t.Errorf("%s: %d NLL values, want 6", r.Label, len(r.NLL))
 		}
 	}
-	if hy := cfg.Train.Runs[3].Config; hy.Hessian != "energy-min" || hy.Energy != "ring" || !hy.Flow.Hyperbolize {
+	if pp := cfg.Train.Runs[3].Config; pp.Flow.NullSpace != flow.NullSpaceProjected || pp.Flow.Project {
+		t.Errorf("projected-path run config %+v", pp.Flow)
+	}
+	if hy := cfg.Train.Runs[4].Config; hy.Hessian != "energy-min" || hy.Energy != "ring" || !hy.Flow.Hyperbolize {
 		t.Errorf("hyperbolized run config %+v", hy)
 	}
 }
