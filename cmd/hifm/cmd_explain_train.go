@@ -30,8 +30,9 @@ var (
 )
 
 const (
-	toyBox      = 3.0 // the rejection box [−3, 3]²
-	toyEvals    = 6   // NLL evaluations per run
+	toyBox      = 3.0  // the rejection box [−3, 3]²
+	toyEvals    = 8    // NLL evaluations per run
+	toyEMA      = 0.99 // parameter EMA decay: the evaluated and sampled network
 	toyBatch    = 128
 	toyHidden   = 64
 	toyLayers   = 3
@@ -50,6 +51,7 @@ func toyTrainConfig(name string, fc flow.Config, kind flow.PathKind, steps int64
 	c.Particles, c.SpatialDim = 0, 0
 	c.Steps, c.Batch, c.Chunk, c.Seed = steps, toyBatch, 32, seed
 	c.Optim.LR = toyLearning
+	c.Optim.EMADecay = toyEMA
 	if kind == flow.PathHIFM {
 		c.Energy = name
 		c.Hessian = train.HessianEnergy
@@ -89,6 +91,23 @@ type toyRunResult struct {
 	Config train.Config `json:"config"`
 	Steps  []float64    `json:"nll_steps"`
 	NLL    []float64    `json:"test_nll"`
+}
+
+// emaNet returns a copy of the trainer's network holding the parameter EMA
+// (as flow/experiments evaluates its runs).
+func emaNet(t *train.Trainer) (model.Net, error) {
+	net, err := model.New(t.Net.Config(), 0)
+	if err != nil {
+		return nil, err
+	}
+	ps := net.Params()
+	if t.Opt.EMA == nil || len(ps) != len(t.Opt.EMA) {
+		return nil, fmt.Errorf("explain: the optimiser keeps no parameter EMA")
+	}
+	for i, p := range ps {
+		copy(p.Value.Data, t.Opt.EMA[i].Data)
+	}
+	return net, nil
 }
 
 type toyRun struct {
@@ -156,7 +175,11 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 		start := time.Now()
 		run := toyRun{label: label}
 		eval := func(ctx context.Context, t *train.Trainer, info train.StepInfo) error {
-			r, err := train.NLL(ctx, t.Net, t.Cfg, xs, train.NLLOptions{})
+			net, err := emaNet(t)
+			if err != nil {
+				return err
+			}
+			r, err := train.NLL(ctx, net, t.Cfg, xs, train.NLLOptions{})
 			if err != nil {
 				return err
 			}
@@ -167,7 +190,11 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", label, err)
 		}
-		if run.samples, _, err = train.Sample(ctx, tr.Net, tr.Cfg, toyGenN, train.SampleOptions{Seed: seed}); err != nil {
+		net, err := emaNet(tr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if run.samples, _, err = train.Sample(ctx, net, tr.Cfg, toyGenN, train.SampleOptions{Seed: seed}); err != nil {
 			return nil, nil, fmt.Errorf("%s: sampling: %w", label, err)
 		}
 		fmt.Fprintf(stderr, "explain -train: %s, %d steps: test NLL %.4g (data density %.4g) in %.1fs\n",
