@@ -23,8 +23,9 @@ direction), and with -out DIR draws the conditional paths of OT and HI-FM
 (α = 0.5, 1, 1.5) over the energy's contours, the conditional densities'
 ellipses, κ and s(t) for both priorities, the Hessian field and (ring) the
 null direction's treatments side by side. -train also trains a small
-MLP on Boltzmann samples of the energy with OT and HI-FM and draws its
-samples and test NLL (under a minute on 2 cores).
+MLP on Boltzmann samples of the energy with OT and HI-FM (ring: every
+treatment of the null direction) and draws its samples and test NLL
+(about 20 s on 2 cores).
 
 examples:
   hifm explain
@@ -73,7 +74,6 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	stat := fs.String("stationary", string(flow.StationaryIsotropic), "isotropic|anisotropic (§4)")
 	fs.BoolVar(&cfg.Hyperbolize, "hyperbolize", false, "replace null eigenvalues by λ_min (§4)")
 	nullSpace := fs.String("null-space", string(flow.NullSpaceInvariant), "reading of a kept null space: invariant, conjugate or projected (§4)")
-	fs.BoolVar(&cfg.Project, "project", false, "with -train: match only the hyperbolic part, ||P_h(v − u)||² (§4)")
 	fs.Float64Var(&cfg.Condition, "condition", 0, "condition-number bound K (0: off, §4)")
 	fs.Float64Var(&cfg.Sigma, "sigma", cfg.Sigma, "σ of the stationary law (§4)")
 	asJSON := fs.Bool("json", false, "print every number as JSON instead of the walk-through")
@@ -233,7 +233,14 @@ func printExplain(w io.Writer, st *explainState) {
 	if c.Hyperbolize {
 		p("   hyperbolize: every zero eigenvalue is replaced by λ_min; null space left: %d   (§4)", st.NullDim)
 	} else {
-		p("   kept: null coordinates keep their base value and variance for all s   (§4)")
+		switch c.NullSpace {
+		case flow.NullSpaceConjugate:
+			p("   kept, read \"conjugate\": null coordinates sit at y1's with variance σ² for all s   (§4)")
+		case flow.NullSpaceProjected:
+			p("   kept, read \"projected\": null coordinates sit at y1's with variance 0   (§4)")
+		default:
+			p("   kept: null coordinates keep their base value and variance for all s   (§4)")
+		}
 	}
 	if c.Condition > 0 {
 		p("   condition number: λ ← λ_min (λ/λ_min)^p with p = ln K/ln(λ_max/λ_min), K = %g (§4)", c.Condition)

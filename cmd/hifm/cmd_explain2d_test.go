@@ -184,6 +184,7 @@ func TestExplainExampleBadFlags(t *testing.T) {
 		{"explain", "-train", "-out", dir},
 		{"explain", "-example", "well", "-paths", "0", "-out", dir},
 		{"explain", "-example", "ring", "-train", "-steps", "0", "-out", dir},
+		{"explain", "-example", "ring", "-null-space", "bogus"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {
