@@ -303,4 +303,3 @@ func runModelInit(kind, netJSON, cfgPath, dir string, seed uint64, particles, di
 		dir, net.Config().Kind, model.NumParams(net), len(names), seed, pz, pz)
 	return err
 }
-
