@@ -37,7 +37,6 @@ func initCkpt(t *testing.T, dir, name string, seed int) string {
 	return ck
 }
 
-
 // modelInput writes y, s (and a cotangent) for a network of dimension n.
 func modelInput(t *testing.T, path string, b, n int, cot bool, mutate func(map[string]*npy.Array)) string {
 	t.Helper()
