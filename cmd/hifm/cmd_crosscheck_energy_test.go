@@ -247,3 +247,23 @@ func TestEnergyNumpy(t *testing.T) {
 		t.Fatalf("energy_numpy.py: %v", err)
 	}
 }
+
+// TestCrosscheckHelp: every new crosscheck subcommand has -h with examples
+// (exit 0) and is listed in the command table.
+func TestCrosscheckHelp(t *testing.T) {
+	var table bytes.Buffer
+	run([]string{"help"}, &table, &table)
+	for _, c := range []string{"energy", "model", "loss", "nll"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"crosscheck", c, "-h"}, &stdout, &stderr); code != 0 {
+			t.Errorf("crosscheck %s -h: exit %d", c, code)
+		}
+		h := stderr.String()
+		if !strings.Contains(h, "examples:\n  hifm crosscheck "+c) || !strings.Contains(h, "docs/CROSSCHECK.md") || !strings.Contains(h, "-json") {
+			t.Errorf("crosscheck %s -h lacks examples, the schema's page or -json:\n%s", c, h)
+		}
+		if !strings.Contains(table.String(), "crosscheck "+c) {
+			t.Errorf("crosscheck %s missing from the command table", c)
+		}
+	}
+}
