@@ -214,14 +214,7 @@ func pythonWith(t *testing.T, modules ...string) string {
 		if err != nil {
 			continue
 		}
-		ok := true
-		for _, m := range modules {
-			if exec.Command(py, "-c", "import "+m).Run() != nil {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if exec.Command(py, "-c", "import "+strings.Join(modules, ", ")).Run() == nil {
 			return py
 		}
 		tried = append(tried, py)

@@ -257,24 +257,23 @@ func TestCrosscheckModelErrors(t *testing.T) {
 // TestEGNNTorch runs docs/crosscheck/egnn_torch.py, the PyTorch
 // re-implementation built from docs/CROSSCHECK.md: v, div, vjp_y and every
 // parameter gradient must agree to 1e-10 (relative to each array's largest
-// entry), for the paper's single-layer EGNN and a two-layer one. Skipped
-// without python3 + torch (never required by CI).
+// entry), for the paper's single-layer EGNN, a two-layer one, and (checking
+// the page's MLP and UNet sections) the MLP and the UNet. Skipped without
+// python3 + torch (never required by CI).
 func TestEGNNTorch(t *testing.T) {
 	py := pythonWith(t, "numpy", "torch")
 	dir := t.TempDir()
-	for _, name := range []string{"egnn", "egnn2"} {
+	args := []string{"../../docs/crosscheck/egnn_torch.py"}
+	for name, n := range map[string]int{"egnn": 15, "egnn2": 12, "mlp": 6, "unet": 16} {
 		ck := initCkpt(t, dir, name, 4)
-		n := 15
-		if name == "egnn2" {
-			n = 12
-		}
 		in := modelInput(t, filepath.Join(dir, name+".npz"), 3, n, true, nil)
 		out := filepath.Join(dir, name+"-out.npz")
 		runOK(t, "crosscheck", "model", "-ckpt", ck, "-in", in, "-out", out)
-		b, err := exec.Command(py, "../../docs/crosscheck/egnn_torch.py", "--params", filepath.Join(ck, "params.npz"), "--in", in, "--out", out).CombinedOutput()
-		t.Logf("%s: egnn_torch.py:\n%s", name, b)
-		if err != nil {
-			t.Fatalf("egnn_torch.py: %v", err)
-		}
+		args = append(args, "--check", filepath.Join(ck, "params.npz"), in, out)
+	}
+	b, err := exec.Command(py, args...).CombinedOutput()
+	t.Logf("egnn_torch.py:\n%s", b)
+	if err != nil {
+		t.Fatalf("egnn_torch.py: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch (float64) re-implementation of hifm's EGNN, checked against
-`hifm crosscheck model`.
+`hifm crosscheck model` (the MLP and the UNet too, from the same page).
 
 The network is rebuilt from docs/CROSSCHECK.md alone ("The EGNN"): nothing
 is imported from hifm; the weights come from params.npz, written by
@@ -12,12 +12,17 @@ It evaluates v = v_theta(y, s), the exact divergence tr dv/dy (n autograd
 sweeps), and, with the cotangent c of the input, the gradients of
 sum(c * v) with respect to y and every parameter, and asserts agreement
 with hifm's out.npz to TOL = 1e-10: for every array a against hifm's b,
-max|a - b| <= TOL * max(max|b|, 1e-300) (relative to the array's largest
-entry: entry-wise relative error is meaningless for entries near 0).
+max|a - b| <= TOL * max|b| (relative to the array's largest entry:
+entry-wise relative error is meaningless for entries near 0). A parameter
+gradient that is 0 in exact arithmetic (a bias followed by a GroupNorm with
+one channel per group) is rounding noise on both sides; it passes when
+max|a - b| <= TOL * FLOOR * (largest parameter-gradient entry), FLOOR =
+1e-4, and its line says so.
 
 Usage:
   egnn_torch.py --hifm ./hifm [--seed 3 --b 4]      # init, run hifm, check
   egnn_torch.py --params DIR/params.npz --in x.npz --out out.npz   # check a run
+  egnn_torch.py --check P1 IN1 OUT1 --check P2 IN2 OUT2 ...        # check several
 Exits 1 on disagreement.
 """
 import argparse, json, math, os, subprocess, sys, tempfile
@@ -25,6 +30,7 @@ import numpy as np
 import torch
 
 TOL = 1e-10
+FLOOR = 1e-4
 torch.set_default_dtype(torch.float64)
 
 
@@ -74,6 +80,49 @@ def egnn(P, cfg, y, s):
     return v.reshape(B, 3 * N)
 
 
+def mlp(P, cfg, y, s):
+    """docs/CROSSCHECK.md "The MLP"."""
+    h = torch.cat([y, time_embed(s, cfg)], dim=1)
+    for l in range(cfg["layers"]):
+        h = act(cfg["activation"], h @ P[f"mlp.{l}.weight"] + P[f"mlp.{l}.bias"])
+    return h @ P["mlp.out.weight"] + P["mlp.out.bias"]
+
+
+def unet(P, cfg, y, s):
+    """docs/CROSSCHECK.md "The UNet"."""
+    F = torch.nn.functional
+    a = lambda x: act(cfg["activation"], x)
+    G = cfg["groups"]
+    conv = lambda x, k: F.conv2d(x, P[k + ".weight"], P[k + ".bias"], padding=P[k + ".weight"].shape[-1] // 2)
+    gn = lambda x, k: F.group_norm(x, G, P[k + ".weight"], P[k + ".bias"], eps=1e-5)
+
+    def res(k, x, at):
+        h = conv(a(gn(x, k + ".norm1")), k + ".conv1")
+        h = h + (at @ P[k + ".temb.weight"] + P[k + ".temb.bias"])[:, :, None, None]
+        h = conv(a(gn(h, k + ".norm2")), k + ".conv2")
+        return h + (conv(x, k + ".skip") if k + ".skip.weight" in P else x)
+
+    B, ch = y.shape[0], cfg["channels"]
+    at = a(a(time_embed(s, cfg) @ P["unet.time.0.weight"] + P["unet.time.0.bias"]) @ P["unet.time.1.weight"] + P["unet.time.1.bias"])
+    h = conv(y.reshape(B, 1, cfg["height"], cfg["width"]), "unet.in")
+    skips = []
+    for k in range(len(ch)):
+        h = res(f"unet.down.{k}", h, at)
+        skips.append(h)
+        if k < len(ch) - 1:
+            h = F.avg_pool2d(h, 2)
+    h = res("unet.mid", h, at)
+    for k in reversed(range(len(ch))):
+        h = res(f"unet.up.{k}", torch.cat([h, skips[k]], dim=1), at)
+        if k > 0:
+            h = F.interpolate(h, scale_factor=2, mode="nearest")
+    h = conv(a(gn(h, "unet.out.norm")), "unet.out")
+    return h.reshape(B, -1)
+
+
+NETS = {"egnn": egnn, "mlp": mlp, "unet": unet}
+
+
 def load_cfg(params_path):
     side = params_path + ".json"
     if os.path.exists(side):
@@ -83,14 +132,12 @@ def load_cfg(params_path):
 
 def check(params_path, in_path, out_path):
     cfg = load_cfg(params_path)
-    if cfg["kind"] != "egnn":
-        sys.exit(f"{params_path}: a {cfg['kind']} network; this script rebuilds the EGNN")
     npz = np.load(params_path)
     P = {k: torch.tensor(npz[k], requires_grad=True) for k in npz.files}
     x = np.load(in_path)
     y = torch.tensor(x["y"], requires_grad=True)
     s = torch.tensor(x["s"])
-    v = egnn(P, cfg, y, s)
+    v = NETS[cfg["kind"]](P, cfg, y, s)
     n = v.shape[1]
     div = torch.zeros(v.shape[0])
     for k in range(n):
@@ -110,13 +157,20 @@ def check(params_path, in_path, out_path):
         print(f"arrays present on one side only: {sorted(missing)}")
         return False
     ok = True
+    # A parameter whose gradient is 0 in exact arithmetic (e.g. a bias
+    # followed by a GroupNorm with one channel per group) holds rounding
+    # noise on both sides: it passes within TOL * FLOOR of the largest
+    # parameter-gradient entry.
+    G = max([np.max(np.abs(ref[k])) for k in ref.files if k.startswith("vjp/")] or [0.0])
     for k, a in mine.items():
         b = ref[k]
-        scale = max(np.max(np.abs(b)), 1e-300)
-        rel = np.max(np.abs(a.numpy() - b)) / scale
-        good = rel <= TOL
+        diff = np.max(np.abs(a.numpy() - b))
+        rel = diff / max(np.max(np.abs(b)), 1e-300)
+        good, note = rel <= TOL, ""
+        if not good and k.startswith("vjp/") and diff <= TOL * FLOOR * G:
+            good, note = True, f" (within {TOL:g} x {FLOOR:g} x the largest gradient entry: exact value 0?)"
         ok &= bool(good)
-        print(f"{k:32s} shape {str(tuple(b.shape)):14s} max|torch - hifm| / max|hifm| = {rel:.2e} {'ok' if good else 'FAIL'}")
+        print(f"{k:32s} shape {str(tuple(b.shape)):14s} max|torch - hifm| / max|hifm| = {rel:.2e} {'ok' if good else 'FAIL'}{note}")
     return ok
 
 
@@ -126,6 +180,8 @@ def main():
     ap.add_argument("--params")
     ap.add_argument("--in", dest="inp")
     ap.add_argument("--out")
+    ap.add_argument("--check", nargs=3, action="append", metavar=("PARAMS", "IN", "OUT"),
+                    help="check one run (repeatable: several runs, one torch start-up)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--b", type=int, default=4)
     a = ap.parse_args()
@@ -141,9 +197,15 @@ def main():
         a.params, a.inp, a.out = os.path.join(ck, "params.npz"), os.path.join(d, "x.npz"), os.path.join(d, "out.npz")
         np.savez(a.inp, y=y, s=rng.uniform(0, 1, a.b), cotangent=rng.normal(size=(a.b, 39)))
         subprocess.run([a.hifm, "crosscheck", "model", "-ckpt", ck, "-in", a.inp, "-out", a.out], check=True)
-    elif not (a.params and a.inp and a.out):
-        ap.error("give --hifm, or --params, --in and --out")
-    ok = check(a.params, a.inp, a.out)
+    elif not (a.params and a.inp and a.out) and not a.check:
+        ap.error("give --hifm, or --params, --in and --out, or --check PARAMS IN OUT ...")
+    runs = list(a.check or [])
+    if a.params:
+        runs.append((a.params, a.inp, a.out))
+    ok = True
+    for p, i, o in runs:
+        print(f"== {p} on {i}")
+        ok &= check(p, i, o)
     print("OK" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 
