@@ -37,6 +37,7 @@ parameter by name (numpy.load-able) and DIR/params.npz.json the config.
 examples:
   hifm crosscheck model -init -model egnn -particles 13 -hidden 16 -seed 3 -out ckpt
   hifm crosscheck model -ckpt ckpt -in x.npz -out out.npz
+  hifm crosscheck model -ckpt runs/table2 -ema -in x.npz -out out.npz
   hifm crosscheck model -init -model unet -net '{"height":8,"width":8,"channels":[4,8],"groups":2}' -seed 1 -out u
 `
 
@@ -63,12 +64,13 @@ func runCrosscheckModel(args []string, stdout, stderr io.Writer) error {
 	hidden := fs.Int("hidden", 0, "-init: hidden width (0: the model's default)")
 	layers := fs.Int("layers", 0, "-init: layers (0: the model's default)")
 	cfgPath := fs.String("config", "", "-init: flow config JSON (schema of crosscheck path) stored in the training config")
+	ema := fs.Bool("ema", false, "evaluate the checkpoint's parameter EMA (optim.npz ema/<name>) instead of its parameters")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *initF {
-		if *ckpt != "" || *in != "" {
-			return usageError("-init takes no -ckpt or -in (it writes a checkpoint into -out)")
+		if *ckpt != "" || *in != "" || *ema {
+			return usageError("-init takes no -ckpt, -in or -ema (it writes a checkpoint into -out)")
 		}
 		if *out == "" {
 			return usageError("-init needs -out DIR")
@@ -88,6 +90,11 @@ func runCrosscheckModel(args []string, stdout, stderr io.Writer) error {
 	net, err := ck.Restore()
 	if err != nil {
 		return err
+	}
+	if *ema {
+		if err := loadEMA(*ckpt, ck, net); err != nil {
+			return err
+		}
 	}
 	n := net.Dim()
 	arrs, err := npy.ReadNPZ(*in)
@@ -134,7 +141,7 @@ func runCrosscheckModel(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	summary := map[string]any{
-		"command": "crosscheck model", "version": hifmBuildVersion(), "ckpt": *ckpt, "step": ck.Step,
+		"command": "crosscheck model", "version": hifmBuildVersion(), "ckpt": *ckpt, "step": ck.Step, "ema": *ema,
 		"in": *in, "out": *out, "batch": b, "dim": n, "net": net.Config(), "params": paramInfos(net),
 		"num_params": model.NumParams(net), "arrays": names, "cotangent": cot != nil,
 		"divergence": "exact: tr ∂v/∂y by n reverse sweeps (autodiff.Divergence)",

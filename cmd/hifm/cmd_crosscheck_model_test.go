@@ -277,3 +277,58 @@ func TestEGNNTorch(t *testing.T) {
 		t.Fatalf("egnn_torch.py: %v", err)
 	}
 }
+
+// TestCrosscheckModelEMA: -ema evaluates the checkpoint's parameter EMA
+// (for model and nll), and is an error for a checkpoint without one.
+func TestCrosscheckModelEMA(t *testing.T) {
+	dir := t.TempDir()
+	plain := initCkpt(t, dir, "mlp", 1)
+	ck, err := model.LoadCheckpoint(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _ := ck.Restore()
+	oc := model.DefaultAdamW()
+	oc.EMADecay = 0.5
+	opt, err := model.NewAdamW(oc, net.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range opt.EMA { // an EMA that differs from the parameters
+		for i := range e.Data {
+			e.Data[i] *= 0.9
+		}
+	}
+	ck.Optim = opt
+	withEMA := filepath.Join(dir, "ema")
+	if err := model.SaveCheckpoint(withEMA, ck); err != nil {
+		t.Fatal(err)
+	}
+	in := modelInput(t, filepath.Join(dir, "x.npz"), 2, 6, false, nil)
+	runOK(t, "crosscheck", "model", "-ckpt", withEMA, "-ema", "-in", in, "-out", filepath.Join(dir, "e.npz"))
+	runOK(t, "crosscheck", "model", "-ckpt", withEMA, "-in", in, "-out", filepath.Join(dir, "p.npz"))
+	x := readNPZ(t, in)
+	for i, p := range net.Params() {
+		copy(p.Value.Data, opt.EMA[i].Data)
+	}
+	want := forwardV(t, net, x["y"].Data, x["s"].Data, 2)
+	if d := cmp.Diff(want, readNPZ(t, filepath.Join(dir, "e.npz"))["v"].Data); d != "" {
+		t.Errorf("-ema: v is not the EMA network's:\n%s", d)
+	}
+	if cmp.Equal(want, readNPZ(t, filepath.Join(dir, "p.npz"))["v"].Data) {
+		t.Error("without -ema, v equals the EMA network's")
+	}
+	y := writeNPY(t, filepath.Join(dir, "y.npy"), x["y"].Data, 2, 6)
+	runOK(t, "crosscheck", "nll", "-ckpt", withEMA, "-ema", "-in", y, "-out", filepath.Join(dir, "n.npz"))
+	for _, c := range []string{"model", "nll"} {
+		inArg := in
+		if c == "nll" {
+			inArg = y
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"crosscheck", c, "-ckpt", plain, "-ema", "-in", inArg, "-out", filepath.Join(dir, "z.npz")}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "keeps no parameter EMA") {
+			t.Errorf("%s -ema without an EMA: exit %d, %q", c, code, stderr.String())
+		}
+	}
+}
+

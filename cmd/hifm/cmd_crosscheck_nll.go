@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/hifm-go/hifm/flow/train"
+	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
 
@@ -40,6 +41,7 @@ examples:
   hifm crosscheck nll -ckpt runs/hifm -in y.npy -out nll.npz
   hifm crosscheck nll -ckpt ckpt -in y.npy -out nll.npz -rtol 1e-6 -atol 1e-6 --json
   hifm crosscheck nll -ckpt ckpt -in y.npy -out nll.npz -divergence hutchinson -probes 4 -seed 2
+  hifm crosscheck nll -ckpt runs/table2 -ema -in y.npy -out nll.npz
 `
 
 func init() {
@@ -62,6 +64,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the Hutchinson probes")
 	workers := fs.Int("workers", 0, "goroutines (0: GOMAXPROCS); results do not depend on it")
 	maxSteps := fs.Int("max-steps", 0, "RK45 step attempts per solve (0: rk45's default)")
+	ema := fs.Bool("ema", false, "use the checkpoint's parameter EMA (what reproduce evaluates) instead of its parameters")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -81,6 +84,15 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 	cfg, net, err := loadCheckpoint(*ckpt)
 	if err != nil {
 		return err
+	}
+	if *ema {
+		ck, err := model.LoadCheckpoint(*ckpt)
+		if err != nil {
+			return err
+		}
+		if err := loadEMA(*ckpt, ck, net); err != nil {
+			return err
+		}
 	}
 	n := net.Dim()
 	ya, err := npy.ReadFile(*in)
@@ -145,7 +157,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	summary := map[string]any{
-		"command": "crosscheck nll", "version": hifmBuildVersion(), "ckpt": *ckpt, "in": *in, "out": *out,
+		"command": "crosscheck nll", "version": hifmBuildVersion(), "ckpt": *ckpt, "ema": *ema, "in": *in, "out": *out,
 		"batch": b, "dim": n, "density_dim": r.Dim, "flow": cfg.Flow, "net": net.Config(),
 		"interval": []float64{t0, t1}, "rtol": *rtol, "atol": *atol, "divergence": r.Method,
 		"convention":     "nll: normalised (base constant included, DEM); nll_bgflow = nll − log_normalizer",

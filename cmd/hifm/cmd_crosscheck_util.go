@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/hifm-go/hifm/model"
+	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
 
@@ -65,4 +67,21 @@ func npzArray(arrs map[string]*npy.Array, in, name, desc string, shape ...int) (
 		return nil, err
 	}
 	return a, nil
+}
+
+// loadEMA replaces net's parameters by the checkpoint's parameter EMA
+// (optim.npz "ema/<name>", what reproduce evaluates when training kept an
+// EMA); an error when the checkpoint has none.
+func loadEMA(dir string, ck *model.Checkpoint, net model.Net) error {
+	if ck.Optim == nil || ck.Optim.EMA == nil {
+		return fmt.Errorf("-ema: checkpoint %s keeps no parameter EMA (trained without -ema)", dir)
+	}
+	ps := net.Params()
+	if len(ck.Optim.EMA) != len(ps) {
+		return fmt.Errorf("-ema: checkpoint %s has %d EMA tensors for %d parameters", dir, len(ck.Optim.EMA), len(ps))
+	}
+	for i, p := range ps {
+		tensor.Copy(p.Value, ck.Optim.EMA[i])
+	}
+	return nil
 }
