@@ -331,4 +331,3 @@ func TestCrosscheckModelEMA(t *testing.T) {
 		}
 	}
 }
-
