@@ -133,10 +133,11 @@ def load_cfg(params_path):
 def check(params_path, in_path, out_path):
     cfg = load_cfg(params_path)
     npz = np.load(params_path)
-    P = {k: torch.tensor(npz[k], requires_grad=True) for k in npz.files}
+    f64 = lambda a: torch.tensor(np.asarray(a, dtype=np.float64))  # hifm reads any dtype as float64
+    P = {k: f64(npz[k]).requires_grad_() for k in npz.files}
     x = np.load(in_path)
-    y = torch.tensor(x["y"], requires_grad=True)
-    s = torch.tensor(x["s"])
+    y = f64(x["y"]).requires_grad_()
+    s = f64(x["s"])
     v = NETS[cfg["kind"]](P, cfg, y, s)
     n = v.shape[1]
     div = torch.zeros(v.shape[0])
@@ -145,7 +146,7 @@ def check(params_path, in_path, out_path):
         div = div + g[:, k]
     mine = {"v": v.detach(), "div": div}
     if "cotangent" in x.files:
-        c = torch.tensor(x["cotangent"])
+        c = f64(x["cotangent"])
         names = list(P)
         gs = torch.autograd.grad((c * v).sum(), [y] + [P[k] for k in names])
         mine["vjp_y"] = gs[0]

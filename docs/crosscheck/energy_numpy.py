@@ -113,7 +113,7 @@ def main():
         subprocess.run([a.hifm, "crosscheck", "energy", "-energy", "lj13", "-in", a.inp, "-out", a.out], check=True)
     elif not (a.inp and a.out):
         ap.error("give --hifm, or --in and --out")
-    y = np.load(a.inp)
+    y = np.load(a.inp).astype(np.float64)  # hifm reads any dtype as float64
     if y.ndim != 2 or y.shape[1] != 39:
         sys.exit(f"{a.inp}: shape {y.shape}, want (b, 39)")
     ok = check(y, np.load(a.out))
