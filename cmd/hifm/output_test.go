@@ -20,9 +20,16 @@ func TestCrosscheckConfigFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	pathIn := pathInput(t, dir, 2, nil)
+	ck := lossCkpt(t, dir)
+	yIn := writeNPY(t, filepath.Join(dir, "y.npy"), pathIn2(t, pathIn), 2, 12)
+	modelIn := modelInput(t, filepath.Join(dir, "x.npz"), 2, 12, true, nil)
 	for _, args := range [][]string{
 		{"crosscheck", "eig", "-in", in, "-out", filepath.Join(dir, "eig.npz"), "--json"},
 		{"crosscheck", "path", "-in", pathIn, "-out", filepath.Join(dir, "path.npz"), "--json"},
+		{"crosscheck", "energy", "-energy", "formation", "-ref", yIn, "-in", yIn, "-out", filepath.Join(dir, "energy.npz"), "--json"},
+		{"crosscheck", "model", "-ckpt", ck, "-in", modelIn, "-out", filepath.Join(dir, "model.npz"), "--json"},
+		{"crosscheck", "loss", "-ckpt", ck, "-in", pathIn, "-out", filepath.Join(dir, "loss.npz"), "--json"},
+		{"crosscheck", "nll", "-ckpt", ck, "-in", yIn, "-out", filepath.Join(dir, "nll.npz"), "--json"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 0 {
@@ -46,4 +53,14 @@ func TestCrosscheckConfigFiles(t *testing.T) {
 			t.Errorf("%v: config lacks command or input: %v", args, printed)
 		}
 	}
+}
+
+// pathIn2 returns the y1 rows of a pathInput file.
+func pathIn2(t *testing.T, path string) []float64 {
+	t.Helper()
+	a, err := npy.ReadNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a["y1"].Data
 }

@@ -226,6 +226,9 @@ type NLLResult struct {
 	// HIFM-MATH §4, §6).
 	NLL []float64
 	NFE []int
+	// Base[i] is the base point y(T0) the backward solve of sample i
+	// reached (nil for a failed solve): NLL[i] = −(log p_0(Base[i]) + ∫ div).
+	Base [][]float64
 	// Mean and SE are the mean NLL and its standard error; MeanNFE the mean NFE.
 	Mean, SE, MeanNFE float64
 	// LogNormalizer is ½(N−1)d·ln(2πσ_0²) for particle data (0 otherwise):
@@ -353,7 +356,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &NLLResult{NLL: make([]float64, len(xs)), NFE: make([]int, len(xs)), Dim: n, Method: opt.Method}
+	out := &NLLResult{NLL: make([]float64, len(xs)), NFE: make([]int, len(xs)), Base: make([][]float64, len(xs)), Dim: n, Method: opt.Method}
 	if zb, ok := base.(flow.ZeroCOMBase); ok {
 		out.LogNormalizer = zb.LogNormalizer()
 		out.Dim = zb.SubspaceDim()
@@ -374,6 +377,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 			continue
 		}
 		logp := base.LogDensity(res[i].Y[:n]) + res[i].Y[n]
+		out.Base[i] = append([]float64(nil), res[i].Y[:n]...)
 		out.NLL[i] = -logp
 		out.NFE[i] = res[i].NFE
 		out.Mean += out.NLL[i]

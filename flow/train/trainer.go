@@ -297,34 +297,12 @@ func (t *Trainer) gradChunk(g *autodiff.Graph, k int64, ci int, ch *chunk) error
 		return err
 	}
 	g.Reset()
-	var v *autodiff.Node
-	p := ch.p
-	if err := tensor.Catch(func() {
-		for i, pr := range t.Net.Params() {
-			p[i] = g.Var(pr.Value)
-		}
-		v = t.Net.Forward(g, p, g.Const(ch.yT), g.Const(ch.sT))
-	}); err != nil {
-		return err
-	}
-	vd := v.Value().Contiguous().Data
-	n := t.n
-	inv := 1 / float64(t.Cfg.Batch)
-	var loss float64
 	project := t.Cfg.Flow.Project && t.Cfg.Flow.Kind == flow.PathHIFM
-	for j := range ch.idx {
-		r := ch.res[j*n : (j+1)*n]
-		loss += flow.Residual(r, vd[j*n:(j+1)*n], ch.us[j*n:(j+1)*n], ch.spec[j], project)
-	}
-	// d/dv of Σ||P(v − u)||²/B is 2P(v − u)/B (P is an orthogonal projection).
-	for i := range ch.res {
-		ch.res[i] *= 2 * inv
-	}
-	ch.loss = loss * inv
-	gs, err := autodiff.VJP(v, g.Const(ch.seedT), p, false)
+	loss, _, gs, err := chunkLoss(g, t.Net, ch.p, ch.yT, ch.sT, ch.seedT, ch.us, ch.spec, project, t.Cfg.Batch, nil, nil)
 	if err != nil {
 		return err
 	}
+	ch.loss = loss
 	for i, gt := range gs {
 		tensor.Copy(ch.grads[i], gt.Value())
 	}
