@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/hifm-go/hifm/cmd/hifm/internal/plot"
+	"github.com/hifm-go/hifm/flow/plot"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
 )

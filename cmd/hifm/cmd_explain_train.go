@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hifm-go/hifm/cmd/hifm/internal/plot"
+	"github.com/hifm-go/hifm/flow/plot"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
