@@ -148,7 +148,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	}
 	reproPrint(stdout, cfg, results, data.Test, p.asJSON)
 	if !p.asJSON {
-		fmt.Fprintf(stdout, "\nwritten to %s: %s\n", p.out, strings.Join(cfg.Outputs, ", "))
+		fmt.Fprintf(stdout, "\nwritten to %s: %s\n", p.out, reproOutputs(cfg.Outputs))
 	}
 	return nil
 }
@@ -350,9 +350,24 @@ func runReproduceMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	reproPrint(stdout, cfg, res, ref, *asJSON)
 	if !*asJSON {
-		fmt.Fprintf(stdout, "\nmerged %d directories into %s: %s\n", len(dirs), *out, strings.Join(cfg.Outputs, ", "))
+		fmt.Fprintf(stdout, "\nmerged %d directories into %s: %s\n", len(dirs), *out, reproOutputs(cfg.Outputs))
 	}
 	return nil
+}
+
+// reproOutputs lists the output files, those in rows/ and samples/ as
+// their directories.
+func reproOutputs(names []string) string {
+	var top []string
+	for _, n := range names {
+		if d, _, ok := strings.Cut(n, string(filepath.Separator)); ok {
+			n = d + "/"
+		}
+		if !slices.Contains(top, n) {
+			top = append(top, n)
+		}
+	}
+	return strings.Join(top, ", ")
 }
 
 // parseInterleaved parses flags that may come before, between or after
