@@ -10,8 +10,6 @@ TESTFLAGS ?= -count=1 -timeout 15m
 
 all: build
 
-# -buildvcs=auto records the git revision in the binary (config.json's
-# "revision") when built inside a git clone.
 build:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/hifm ./cmd/hifm
 

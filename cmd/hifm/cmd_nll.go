@@ -92,6 +92,7 @@ const nllFormat = "hifm-nll/1"
 type nllShard struct {
 	Format   string       `json:"format"`
 	Revision string       `json:"revision"`
+	Modified bool         `json:"modified"` // local changes in the built tree
 	Command  []string     `json:"command"`
 	Config   train.Config `json:"config"`
 	// ModelSHA256 is the SHA-256 of the parameters' float64 values (Params
@@ -167,9 +168,10 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	}
 	rep := nllReportOf(r, cfg, p, spec, time.Since(t0).Seconds(), len(xs))
 	if p.out != "" {
-		sh := &nllShard{Format: nllFormat, Revision: experiments.Revision(), Command: append([]string{"hifm", "nll"}, args...),
+		sh := &nllShard{Format: nllFormat, Command: append([]string{"hifm", "nll"}, args...),
 			Config: cfg, ModelSHA256: paramsSHA256(net), DataSHA256: dataSHA256(set), Total: set.N, Shard: p.shard,
 			First: lo, Count: hi - lo, Method: r.Method, Seed: p.seed, Report: rep}
+		sh.Revision, sh.Modified = experiments.Revision()
 		if err := writeNLLShard(p.out, sh, r); err != nil {
 			return err
 		}
@@ -389,8 +391,8 @@ func checkNLLShards(paths []string, shards []*nllShard) ([]int, error) {
 	s0 := shards[0]
 	key := func(s *nllShard) string {
 		r := s.Report
-		return fmt.Sprintf("model %s, data %s (%s, %d samples), revision %s, rtol %g, atol %g, %s divergence, probes %d, seed %d, %d shards",
-			s.ModelSHA256, s.DataSHA256, r.Data.Name, s.Total, s.Revision, r.RTol, r.ATol, s.Method, r.Probes, s.Seed, s.Shard.Count)
+		return fmt.Sprintf("model %s, data %s (%s, %d samples), revision %s (modified %v), rtol %g, atol %g, %s divergence, probes %d, seed %d, %d shards",
+			s.ModelSHA256, s.DataSHA256, r.Data.Name, s.Total, s.Revision, s.Modified, r.RTol, r.ATol, s.Method, r.Probes, s.Seed, s.Shard.Count)
 	}
 	order := make([]int, s0.Shard.Count)
 	for i := range order {
