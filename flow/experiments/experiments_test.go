@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
@@ -265,5 +266,29 @@ func TestSavedResultRoundTrip(t *testing.T) {
 	})
 	if diff := cmp.Diff(r, got, bits, cmpopts.IgnoreUnexported(Row{})); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s\n%s", diff, b)
+	}
+}
+
+// TestLJ13Stats: one energy per configuration (the LJ13 energy's own
+// value) and its 78 pair distances, the first of them |x_0 − x_1|.
+func TestLJ13Stats(t *testing.T) {
+	set := dataset.JitteredClusters(2, 13, 7)
+	e := energy.NewLJ13()
+	es, ds := lj13Stats(e, set.Data, set.Dim)
+	if len(es) != 2 || len(ds) != 2*78 {
+		t.Fatalf("%d energies, %d distances; want 2 and 156", len(es), len(ds))
+	}
+	for i := range 2 {
+		if want := e.Value(set.Row(i)); es[i] != want {
+			t.Errorf("energy %d = %v, want %v", i, es[i], want)
+		}
+	}
+	y := set.Row(1)
+	want := math.Sqrt((y[0]-y[3])*(y[0]-y[3]) + (y[1]-y[4])*(y[1]-y[4]) + (y[2]-y[5])*(y[2]-y[5]))
+	if ds[78] != want {
+		t.Errorf("first distance of configuration 1 = %v, want %v", ds[78], want)
+	}
+	if m := median([]float64{3, 1, 2, 10}); m != 2.5 {
+		t.Errorf("median = %v, want 2.5", m)
 	}
 }

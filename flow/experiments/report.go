@@ -79,7 +79,7 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // NewReport builds results.json from the results by row ID: every row of
 // the table in the paper's order, those without a result marked not run.
 // Complete says every row ran. ref are the reference test configurations
-// of Table 2 (ReferenceN of the test set; nil: no energy medians).
+// of Table 2 (referenceN of the test set; nil: no energy medians).
 func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set) (Report, error) {
 	rows, err := Rows(table)
 	if err != nil {
@@ -87,7 +87,7 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 	}
 	dataE := math.NaN()
 	if table == Table2 && ref != nil && ref.N > 0 {
-		es, _ := LJ13Stats(energy.NewLJ13(), ref.Data, ref.Dim)
+		es, _ := lj13Stats(energy.NewLJ13(), ref.Data, ref.Dim)
 		dataE = median(es)
 	}
 	ours, paper := Conventions(table)
@@ -108,7 +108,7 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 			o.TestN, o.Steps, o.Error = x.TestN, x.Steps, x.Error
 			o.TrainSeconds, o.EvalSeconds = round3(x.TrainSec), round3(x.EvalSec)
 			if table == Table2 && len(x.Samples) > 0 && !math.IsNaN(dataE) {
-				es, _ := LJ13Stats(energy.NewLJ13(), x.Samples, ref.Dim)
+				es, _ := lj13Stats(energy.NewLJ13(), x.Samples, ref.Dim)
 				o.SampleEnergyMedian, o.DataEnergyMedian = finitePtr(round3(median(es))), finitePtr(round3(dataE))
 			}
 		} else {
@@ -154,34 +154,34 @@ func writeJSON(path string, v any) error {
 	})
 }
 
-// ShortLabel is a compact row name for legends: "Form. ✗✓✓", "OT".
-func ShortLabel(r Row) string {
+// shortLabel is a compact row name for legends: "Form. ✗✓✓", "OT".
+func shortLabel(r Row) string {
 	if r.Projection != nil {
 		return r.Method + " " + Mark(r.Projection) + Mark(r.Hyperbolize) + Mark(r.Isotropic)
 	}
 	return r.Label()
 }
 
-// ReferenceN is the number of test configurations (the first ones) the
+// referenceN is the number of test configurations (the first ones) the
 // LJ13 histograms draw as the reference: at least 1000, at least SampleN.
-func ReferenceN(b Budget, testN int) int { return min(testN, max(b.SampleN, 1000)) }
+func referenceN(b Budget, testN int) int { return min(testN, max(b.SampleN, 1000)) }
 
 // Reference returns the reference configurations of Table 2's histograms
-// and energy medians: the first ReferenceN of the test set (nil for
+// and energy medians: the first referenceN of the test set (nil for
 // Table 1 or without a test set).
 func Reference(table string, b Budget, test *dataset.Set) *dataset.Set {
 	if table != Table2 || test == nil {
 		return nil
 	}
-	n := ReferenceN(b, test.N)
+	n := referenceN(b, test.N)
 	return &dataset.Set{N: n, Dim: test.Dim, Particles: test.Particles, SpatialDim: test.SpatialDim, Data: test.Data[:n*test.Dim]}
 }
 
-// WriteFigures draws the progress plots (Fig. 3 / Fig. 4) and the sample
+// writeFigures draws the progress plots (Fig. 3 / Fig. 4) and the sample
 // pictures of the results done (in the order given) into dir and returns
 // the file names written. ref holds the LJ13 reference configurations of
-// the histograms (Table 2; ReferenceN of the test set), rows of ref.Dim.
-func WriteFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget) ([]string, error) {
+// the histograms (Table 2; referenceN of the test set), rows of ref.Dim.
+func writeFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget) ([]string, error) {
 	var names []string
 	add := func(name string) string {
 		names = append(names, name)
@@ -196,7 +196,7 @@ func WriteFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget)
 	}
 	for _, r := range done {
 		var s, t plot.Series
-		s.Name, t.Name = ShortLabel(r.Row), ShortLabel(r.Row)
+		s.Name, t.Name = shortLabel(r.Row), shortLabel(r.Row)
 		for _, p := range r.Curve {
 			s.X, s.Y = append(s.X, p.Epoch), append(s.Y, p.NLL)
 			t.X, t.Y = append(t.X, p.Epoch), append(t.Y, p.NFE)
@@ -227,7 +227,7 @@ func WriteFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget)
 	if len(chosen) == 0 || ref == nil || ref.N == 0 {
 		return names, nil
 	}
-	ef, df := LJ13Histograms(chosen, ref, b.SampleN)
+	ef, df := lj13Histograms(chosen, ref, b.SampleN)
 	if err := plot.WriteFile(add("energy_hist.svg"), ef.SVG); err != nil {
 		return names, err
 	}
@@ -287,34 +287,34 @@ func histogramRows(done []*Result) []*Result {
 	return chosen
 }
 
-// LJ13Histograms returns the energy and pair-distance histogram figures
+// lj13Histograms returns the energy and pair-distance histogram figures
 // of the rows' samples against the reference configurations ref.
-func LJ13Histograms(rows []*Result, ref *dataset.Set, sampleN int) (ef, df plot.Figure) {
+func lj13Histograms(rows []*Result, ref *dataset.Set, sampleN int) (ef, df plot.Figure) {
 	e := energy.NewLJ13()
-	refE, refD := LJ13Stats(e, ref.Data, ref.Dim)
+	refE, refD := lj13Stats(e, ref.Data, ref.Dim)
 	lo, hi := energyRange(refE)
 	ef = plot.Figure{Title: "LJ13 energy, samples vs test data", XLabel: fmt.Sprintf("energy E (HIFM-MATH §4.2); (n off): samples of %d off the axis", sampleN), YLabel: "density",
 		Series: []plot.Series{plot.Histogram(fmt.Sprintf("test data (%d)", ref.N), refE, lo, hi, 50)}}
 	df = plot.Figure{Title: "LJ13 pair distances, samples vs test data", XLabel: "distance (Form. marks: Proj. Hyp. Iso.)", YLabel: "density",
 		Series: []plot.Series{plot.Histogram(fmt.Sprintf("test data (%d)", ref.N), refD, dataset.PairHistLo, dataset.PairHistHi, dataset.PairHistBins)}}
 	for _, r := range rows {
-		es, ds := LJ13Stats(e, r.Samples, ref.Dim)
+		es, ds := lj13Stats(e, r.Samples, ref.Dim)
 		out := 0
 		for _, v := range es {
 			if !(v >= lo && v < hi) {
 				out++
 			}
 		}
-		name := ShortLabel(r.Row)
+		name := shortLabel(r.Row)
 		ef.Series = append(ef.Series, plot.Histogram(fmt.Sprintf("%s (%d off)", name, out), es, lo, hi, 50))
 		df.Series = append(df.Series, plot.Histogram(name, ds, dataset.PairHistLo, dataset.PairHistHi, dataset.PairHistBins))
 	}
 	return ef, df
 }
 
-// LJ13Stats returns the LJ13 energies (HIFM-MATH §4.2) and all pair
+// lj13Stats returns the LJ13 energies (HIFM-MATH §4.2) and all pair
 // distances of the configurations in xs (rows of length dim).
-func LJ13Stats(e *energy.LJ13, xs []float64, dim int) (es, ds []float64) {
+func lj13Stats(e *energy.LJ13, xs []float64, dim int) (es, ds []float64) {
 	p := dim / 3
 	for k := 0; k+dim <= len(xs); k += dim {
 		y := xs[k : k+dim]

@@ -244,7 +244,7 @@ func WriteOutputs(dir string, cfg *RunConfig, res map[string]*Result, test *data
 		}
 	}
 	if len(done) > 0 {
-		names, err := WriteFigures(dir, cfg.Table, done, ref, cfg.Budget)
+		names, err := writeFigures(dir, cfg.Table, done, ref, cfg.Budget)
 		outs = append(outs, names...)
 		if err != nil {
 			return err
