@@ -13,6 +13,17 @@ import (
 	"github.com/hifm-go/hifm/flow/experiments"
 )
 
+// TestMain clears the schedulers' shard variables, so that the suite run
+// inside a Slurm array task or an Indexed Job pod tests what it means to
+// (tests that want them set them with t.Setenv).
+func TestMain(m *testing.M) {
+	for _, v := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+		"SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"} {
+		os.Unsetenv(v)
+	}
+	os.Exit(m.Run())
+}
+
 // readReport reads results.json with the timing fields (train_seconds,
 // eval_seconds: wall clock, the only fields two runs of a row may differ
 // in) zeroed.
