@@ -130,7 +130,23 @@ func TestReproduceShardMerge(t *testing.T) {
 	runOK(t, "reproduce", "table2", "-budget", "smoke", "-rows", "ot", "-out", otOnly)
 	runFails(t, 1, "row ot is in both", "reproduce", "merge", d[0], d[1], d[2], otOnly, "-out", filepath.Join(root, "m4"))
 	runFails(t, 1, "of 3 shards", "reproduce", "merge", d[0], d[1], d[2], full, "-out", filepath.Join(root, "m5"))
-	if err := os.Remove(filepath.Join(d[2], "rows", "ot.json")); err != nil { // ot is row 5: shard 3
+	// A row not in config.json's "finished" (an interrupted rerun into the
+	// same directory) is not merged, even with a rows/ID.json left over.
+	cfgPath := filepath.Join(d[2], "config.json") // ot is row 5: shard 3
+	var cfg map[string]any
+	b, _ := os.ReadFile(cfgPath)
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	var kept []any
+	for _, id := range cfg["finished"].([]any) {
+		if id != "ot" {
+			kept = append(kept, id)
+		}
+	}
+	cfg["finished"] = kept
+	b, _ = json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runFails(t, 1, "has not finished row ot", "reproduce", "merge", d[0], d[1], d[2], "-out", filepath.Join(root, "m6"))

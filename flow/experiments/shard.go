@@ -160,6 +160,9 @@ type RunConfig struct {
 	Selection []string                `json:"selection"`
 	Shard     Shard                   `json:"shard"`
 	Rows      map[string]train.Config `json:"rows"`
+	// Finished are the rows done so far (table order): a merge reads only
+	// their rows/ID.json, never a stale file of an earlier run.
+	Finished []string `json:"finished"`
 	// MergedFrom lists the shard directories of a merged result.
 	MergedFrom []MergedShard `json:"merged_from,omitempty"`
 	Outputs    []string      `json:"outputs"`
@@ -250,7 +253,9 @@ func WriteOutputs(dir string, cfg *RunConfig, res map[string]*Result, test *data
 			return err
 		}
 	}
+	cfg.Finished = []string{}
 	for _, r := range done {
+		cfg.Finished = append(cfg.Finished, r.Row.ID)
 		if err := os.MkdirAll(filepath.Join(dir, "rows"), 0o755); err != nil {
 			return err
 		}
@@ -375,14 +380,12 @@ func ReadDir(path string) (*Dir, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMerge, path, err)
 	}
 	for _, r := range all {
-		if _, ok := c.Rows[r.ID]; !ok {
+		if _, ok := c.Rows[r.ID]; !ok || !slices.Contains(c.Finished, r.ID) {
 			continue
 		}
 		rb, err := os.ReadFile(filepath.Join(path, "rows", r.ID+".json"))
-		if errors.Is(err, os.ErrNotExist) {
-			continue // not finished
-		} else if err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: row %s: %v", ErrMerge, path, r.ID, err)
 		}
 		var s savedResult
 		if err := json.Unmarshal(rb, &s); err != nil || s.ID != r.ID {
