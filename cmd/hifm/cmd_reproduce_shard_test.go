@@ -52,8 +52,8 @@ func runFails(t *testing.T, wantCode int, wantErr string, args ...string) {
 }
 
 // TestReproduceShardMerge is issue 15's done-when: Table 2 at the smoke
-// budget in three shards (-shard k/3, then again from Slurm's and
-// Kubernetes' variables), merged, gives the unsharded run's results.json
+// budget in three shards (-shard k/3, then again from Slurm's variables;
+// Kubernetes' index is parsed in TestParseShard), merged, gives the unsharded run's results.json
 // rows bit for bit (timing fields excluded) and the same figures.
 func TestReproduceShardMerge(t *testing.T) {
 	root := t.TempDir()
@@ -80,15 +80,8 @@ func TestReproduceShardMerge(t *testing.T) {
 		shardDirs["slurm"] = append(shardDirs["slurm"], dir)
 	}
 	os.Unsetenv("SLURM_ARRAY_TASK_ID")
-	for k := 1; k <= 3; k++ {
-		dir := filepath.Join(root, fmt.Sprintf("k8s-%d", k))
-		t.Setenv("JOB_COMPLETION_INDEX", fmt.Sprint(k-1))
-		runOK(t, "reproduce", "table2", "-budget", "smoke", "-shards", "3", "-out", dir)
-		shardDirs["k8s"] = append(shardDirs["k8s"], dir)
-	}
-	os.Unsetenv("JOB_COMPLETION_INDEX")
 
-	for _, how := range []string{"flag", "slurm", "k8s"} {
+	for _, how := range []string{"flag", "slurm"} {
 		dirs := shardDirs[how]
 		// Each shard holds exactly its rows: row k of the table in shard k mod 3 + 1.
 		for k, dir := range dirs {
@@ -183,5 +176,30 @@ func TestReproduceShardUsage(t *testing.T) {
 			}
 			runFails(t, 2, c.want, append(append([]string{}, base...), c.args...)...)
 		})
+	}
+}
+
+// TestParseShard: the shard from -shard, Slurm's array variables (with
+// MIN and STEP) and Kubernetes' JOB_COMPLETION_INDEX with -shards.
+func TestParseShard(t *testing.T) {
+	for _, c := range []struct {
+		flag   string
+		shards int
+		env    map[string]string
+		want   experiments.Shard
+	}{
+		{"", 0, nil, experiments.Shard{Index: 1, Count: 1}},
+		{"2/5", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 2, Count: 5}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "7"}, experiments.Shard{Index: 1, Count: 7}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 3, Count: 3}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "4", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 3, Count: 3}},
+		{"", 4, map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1"}, experiments.Shard{Index: 1, Count: 4}},
+		{"", 3, map[string]string{"JOB_COMPLETION_INDEX": "2"}, experiments.Shard{Index: 3, Count: 3}},
+		{"", 7, map[string]string{"JOB_COMPLETION_INDEX": "0"}, experiments.Shard{Index: 1, Count: 7}},
+	} {
+		got, _, err := parseShard(c.flag, c.shards, func(k string) string { return c.env[k] })
+		if err != nil || got != c.want {
+			t.Errorf("-shard %q -shards %d %v: got %v, %v; want %v", c.flag, c.shards, c.env, got, err, c.want)
+		}
 	}
 }
