@@ -28,8 +28,16 @@ cleanup() {
 	if [ -n "${SLURM_CONF:-}" ] && command -v scancel >/dev/null; then
 		scancel --quiet --user="$(id -un)" 2>/dev/null || true
 	fi
+	local pid
 	for f in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munged.pid"; do
-		if [ -s "$f" ]; then kill "$(cat "$f")" 2>/dev/null || true; fi
+		if [ -s "$f" ]; then
+			pid=$(cat "$f")
+			kill "$pid" 2>/dev/null || true
+			for _ in $(seq 50); do # wait (≤ 10 s) until it has exited
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.2
+			done
+		fi
 	done
 }
 trap cleanup EXIT
