@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BENCH   ?= .
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build test vet bench demo reproduce figures clean
+.PHONY: all build test vet bench demo reproduce figures test-slurm clean
 
 all: build
 
@@ -45,6 +45,12 @@ figures: build
 	mkdir -p docs/figures
 	./bin/hifm explain -example well -paths 16 -out docs/figures > /dev/null
 	./bin/hifm explain -example ring -paths 16 -train -out docs/figures > /dev/null
+
+# Opt-in, needs root: a real slurmctld/slurmd on localhost runs Table 2 at
+# the smoke budget as a 3-task job array plus the merge job and checks the
+# merged table against an unsharded run (deploy/slurm/test.sh).
+test-slurm:
+	bash deploy/slurm/test.sh
 
 clean:
 	rm -rf bin

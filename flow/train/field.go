@@ -217,6 +217,11 @@ type NLLOptions struct {
 	Workers int
 	// MaxSteps bounds the rk45 step attempts per sample (0: rk45's default).
 	MaxSteps int
+	// Offset is the index of xs[0] in the whole test set when NLL gets a
+	// shard of it: sample i draws its probes from (Seed, Offset+i) and is
+	// named Offset+i in errors, so that shards merged with MergeNLL give
+	// the unsharded result bit for bit.
+	Offset int
 }
 
 // NLLResult holds the negative log-likelihoods of a test set.
@@ -339,7 +344,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 					return
 				}
 				if hutch {
-					f.SetProbes(rand.New(rand.NewPCG(mix(opt.Seed, 0x70726f6265), uint64(i))), opt.Probes, cfg.Particles, cfg.SpatialDim)
+					f.SetProbes(rand.New(rand.NewPCG(mix(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes, cfg.Particles, cfg.SpatialDim)
 				}
 				res[i], errs[i] = rk45.Solve(func(s float64, y, dy []float64) error {
 					if err := ctx.Err(); err != nil {
@@ -361,15 +366,13 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 		out.LogNormalizer = zb.LogNormalizer()
 		out.Dim = zb.SubspaceDim()
 	}
-	var ok int
 	for i := range res {
 		if errs[i] != nil {
 			// A diverging solve (e.g. a field that blows up in finite
 			// time) is reported, not averaged in.
 			out.NLL[i] = math.NaN()
-			out.Failed = append(out.Failed, i)
 			if out.FirstError == nil {
-				out.FirstError = fmt.Errorf("test sample %d: %w", i, errs[i])
+				out.FirstError = fmt.Errorf("test sample %d: %w", opt.Offset+i, errs[i])
 			}
 			if res[i] != nil {
 				out.NFE[i] = res[i].NFE
@@ -380,12 +383,32 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 		out.Base[i] = append([]float64(nil), res[i].Y[:n]...)
 		out.NLL[i] = -logp
 		out.NFE[i] = res[i].NFE
-		out.Mean += out.NLL[i]
-		out.MeanNFE += float64(res[i].NFE)
+		if math.IsNaN(logp) && out.FirstError == nil {
+			out.FirstError = fmt.Errorf("test sample %d: the log-density is NaN", opt.Offset+i)
+		}
+	}
+	if err := out.summarize(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// summarize sets Failed, Mean, SE and MeanNFE from NLL and NFE (a NaN NLL
+// is a failed solve, left out).
+func (out *NLLResult) summarize() error {
+	out.Failed, out.Mean, out.MeanNFE, out.SE = nil, 0, 0, 0
+	var ok int
+	for i, v := range out.NLL {
+		if math.IsNaN(v) {
+			out.Failed = append(out.Failed, i)
+			continue
+		}
+		out.Mean += v
+		out.MeanNFE += float64(out.NFE[i])
 		ok++
 	}
 	if ok == 0 {
-		return nil, fmt.Errorf("train: every likelihood solve failed; first: %w", out.FirstError)
+		return fmt.Errorf("train: every likelihood solve failed; first: %w", out.FirstError)
 	}
 	m := float64(ok)
 	out.Mean /= m
@@ -398,6 +421,35 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 			}
 		}
 		out.SE = math.Sqrt(ss / (m - 1) / m)
+	}
+	return nil
+}
+
+// MergeNLL joins the results of consecutive shards of a test set (NLL
+// with Offset 0, len(parts[0].NLL), …) into the result of the whole, with
+// the same Mean, SE and MeanNFE bits as one NLL call on it. The parts
+// must agree on Dim, Method and LogNormalizer.
+func MergeNLL(parts ...*NLLResult) (*NLLResult, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("train: MergeNLL of nothing")
+	}
+	p0 := parts[0]
+	out := &NLLResult{Dim: p0.Dim, Method: p0.Method, LogNormalizer: p0.LogNormalizer}
+	for k, p := range parts {
+		if p.Dim != p0.Dim || p.Method != p0.Method || p.LogNormalizer != p0.LogNormalizer {
+			return nil, fmt.Errorf("train: MergeNLL: part %d (dim %d, %s) differs from part 0 (dim %d, %s)", k, p.Dim, p.Method, p0.Dim, p0.Method)
+		}
+		if len(p.NFE) != len(p.NLL) {
+			return nil, fmt.Errorf("train: MergeNLL: part %d has %d NLL values and %d NFE", k, len(p.NLL), len(p.NFE))
+		}
+		if out.FirstError == nil {
+			out.FirstError = p.FirstError
+		}
+		out.NLL = append(out.NLL, p.NLL...)
+		out.NFE = append(out.NFE, p.NFE...)
+	}
+	if err := out.summarize(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

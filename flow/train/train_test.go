@@ -567,3 +567,55 @@ func TestEnergyHessianSources(t *testing.T) {
 		t.Error("unknown energy accepted")
 	}
 }
+
+// TestMergeNLLShards: NLL of a test set cut into shards (Offset = index of
+// the shard's first sample, Hutchinson probes included) merged by
+// MergeNLL equals one NLL of the whole bit for bit.
+func TestMergeNLLShards(t *testing.T) {
+	cfg := egnnConfig(4)
+	set := clusterSet(7, 4, 5)
+	tr, _, err := Train(context.Background(), cfg, set, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([][]float64, set.N)
+	for i := range xs {
+		xs[i] = set.Row(i)
+	}
+	for _, method := range []string{DivExact, DivHutchinson} {
+		opt := NLLOptions{Method: method, Seed: 3, Workers: 2}
+		whole, err := NLL(context.Background(), tr.Net, tr.Cfg, xs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []*NLLResult
+		for _, cut := range [][2]int{{0, 2}, {2, 5}, {5, 7}} {
+			o := opt
+			o.Offset = cut[0]
+			p, err := NLL(context.Background(), tr.Net, tr.Cfg, xs[cut[0]:cut[1]], o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, p)
+		}
+		merged, err := MergeNLL(parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(whole, merged); diff != "" {
+			t.Errorf("%s: merged shards differ from the whole (-whole +merged):\n%s", method, diff)
+		}
+		if method == DivHutchinson { // without Offset a shard would reuse sample 0's probes
+			p, err := NLL(context.Background(), tr.Net, tr.Cfg, xs[2:5], opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.NLL[0] == whole.NLL[2] {
+				t.Errorf("Hutchinson NLL of sample 2 is the same with probe stream 0 and 2: the test cannot see Offset")
+			}
+		}
+	}
+	if _, err := MergeNLL(); err == nil {
+		t.Error("MergeNLL() accepted nothing")
+	}
+}

@@ -1,4 +1,5 @@
-// Package plot draws the reproduction's pictures with the standard library
+// Package plot draws hifm's pictures (the reproduction's figures in
+// flow/experiments, the panels of hifm explain) with the standard library
 // only: line plots and histogram overlays as SVG (hand-written, a few
 // hundred bytes of markup per series) and image grids as PNG.
 package plot
