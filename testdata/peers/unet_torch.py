@@ -17,7 +17,9 @@ u = x1 − x0 (the path draw is O(n) in hifm too), forward, loss
 
 Prints one JSON line per (budget, dtype):
   {"budget": ..., "batch": ..., "channels": ..., "dtype": ..., "threads": 1,
-   "samples_per_s": ..., "steps": ..., "torch": ...}
+   "samples_per_s": ..., "samples_per_cpu_s": ..., "steps": ..., "torch": ...}
+samples_per_cpu_s divides by the process's CPU time: on a shared machine
+it is the steadier figure (the Go benchmark reports samples/cpu-s too).
 
 usage: /usr/bin/python3 testdata/peers/unet_torch.py [--budget small|paper|all]
        [--dtype float64|float32|all] [--seconds S] [--threads N]
@@ -119,15 +121,16 @@ def bench(budget, dtype, seconds):
 
     for i in range(2):  # warm-up
         step(i)
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         step(n)
         n += 1
         el = time.perf_counter() - t0
         if el >= seconds and n >= 3:
             break
+    cpu = time.process_time() - c0
     return dict(budget=budget, batch=bsz, channels=cfg["channels"], dtype=str(dtype).replace("torch.", ""),
-                threads=torch.get_num_threads(), samples_per_s=n * bsz / el, steps=n,
+                threads=torch.get_num_threads(), samples_per_s=n * bsz / el, samples_per_cpu_s=n * bsz / cpu, steps=n,
                 torch=torch.__version__, openblas_coretype=os.environ.get("OPENBLAS_CORETYPE", ""))
 
 
