@@ -303,6 +303,12 @@ func (g *Graph) acc(x, c *Node) {
 // be differentiated again; otherwise they are plain values (valid until
 // Reset) computed by the same VJP code without recording.
 func VJP(out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error) {
+	return VJPInto(make([]*Node, 0, len(wrt)), out, v, wrt, createGraph)
+}
+
+// VJPInto is VJP appending the results to dst[:0] (reusing its storage:
+// the training step's reverse sweep then allocates nothing).
+func VJPInto(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error) {
 	if out == nil || v == nil {
 		return nil, fmt.Errorf("autodiff.VJP: nil output or cotangent")
 	}
@@ -319,7 +325,7 @@ func VJP(out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error)
 			return nil, fmt.Errorf("autodiff.VJP: wrt[%d] is not a recorded node of this graph that requires grad (make it with Graph.Var)", i)
 		}
 	}
-	err = tensor.Catch(func() { grads = g.backward(out, v, wrt, createGraph) })
+	err = tensor.Catch(func() { grads = g.backward(dst[:0], out, v, wrt, createGraph) })
 	return grads, err
 }
 
@@ -327,7 +333,7 @@ func VJP(out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error)
 // walking g.nodes backwards from out visits every node after all of its
 // consumers; nodes added during a recorded sweep come after out and are not
 // visited.
-func (g *Graph) backward(out, v *Node, wrt []*Node, createGraph bool) []*Node {
+func (g *Graph) backward(grads []*Node, out, v *Node, wrt []*Node, createGraph bool) []*Node {
 	g.stamp++
 	lo := out.idx
 	for _, w := range wrt {
@@ -359,12 +365,11 @@ func (g *Graph) backward(out, v *Node, wrt []*Node, createGraph bool) []*Node {
 			n.vjp(n, n.grad)
 		}
 	}
-	grads := make([]*Node, len(wrt))
-	for i, w := range wrt {
+	for _, w := range wrt {
 		if w.gradStamp == g.stamp {
-			grads[i] = w.grad
+			grads = append(grads, w.grad)
 		} else {
-			grads[i] = g.Zeros(w.val.Shape...)
+			grads = append(grads, g.Zeros(w.val.Shape...))
 		}
 	}
 	return grads

@@ -69,26 +69,7 @@ func groupNormFastVJP(n, gy *Node) {
 	g := n.g
 	groups, eps := n.iarg[0], n.farg
 	if g.record {
-		// Differentiable closed form from graph ops.
-		xs := x.val.Shape
-		nb := xs[0] * groups
-		m := x.val.Size() / nb
-		xr := Reshape(x, nb, m)
-		xc := Sub(xr, ExpandAxis(MeanAxis(xr, 1), 1, m))
-		r := ExpandAxis(Pow(AddScalar(MeanAxis(Square(xc), 1), eps), -0.5), 1, m)
-		xh := Mul(xc, r)
-		if g.want(x) {
-			gg := Reshape(MulChannel(gy, gamma), nb, m)
-			m1 := ExpandAxis(MeanAxis(gg, 1), 1, m)
-			m2 := ExpandAxis(MeanAxis(Mul(gg, xh), 1), 1, m)
-			g.acc(x, Reshape(Mul(r, Sub(Sub(gg, m1), Mul(xh, m2))), xs...))
-		}
-		if g.want(gamma) {
-			g.acc(gamma, ChannelSum(Mul(gy, Reshape(xh, xs...))))
-		}
-		if g.want(beta) {
-			g.acc(beta, ChannelSum(gy))
-		}
+		groupNormGraphVJP(x, gamma, beta, groups, eps, gy)
 		return
 	}
 	xhat := n.aux
@@ -155,5 +136,32 @@ func groupNormFastVJP(n, gy *Node) {
 		if g.want(beta) {
 			g.acc(beta, db)
 		}
+	}
+}
+
+// groupNormGraphVJP accumulates GroupNormFast's VJP for the cotangent gy
+// into x, gamma and beta as graph ops (recorded sweeps): the closed form of
+// groupNormFastVJP with x̂ and r recomputed the composite way, so it is
+// differentiable to any order.
+func groupNormGraphVJP(x, gamma, beta *Node, groups int, eps float64, gy *Node) {
+	g := x.g
+	xs := x.val.Shape
+	nb := xs[0] * groups
+	m := x.val.Size() / nb
+	xr := Reshape(x, nb, m)
+	xc := Sub(xr, ExpandAxis(MeanAxis(xr, 1), 1, m))
+	r := ExpandAxis(Pow(AddScalar(MeanAxis(Square(xc), 1), eps), -0.5), 1, m)
+	xh := Mul(xc, r)
+	if g.want(x) {
+		gg := Reshape(MulChannel(gy, gamma), nb, m)
+		m1 := ExpandAxis(MeanAxis(gg, 1), 1, m)
+		m2 := ExpandAxis(MeanAxis(Mul(gg, xh), 1), 1, m)
+		g.acc(x, Reshape(Mul(r, Sub(Sub(gg, m1), Mul(xh, m2))), xs...))
+	}
+	if g.want(gamma) {
+		g.acc(gamma, ChannelSum(Mul(gy, Reshape(xh, xs...))))
+	}
+	if g.want(beta) {
+		g.acc(beta, ChannelSum(gy))
 	}
 }

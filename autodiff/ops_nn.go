@@ -49,7 +49,7 @@ func (cg *convGeom) span(j int) (lo, hi int) {
 	s, off := cg.stride, j-cg.pad
 	lo = 0
 	if off < 0 {
-		lo = (-off + s - 1) / s
+		lo = min((-off+s-1)/s, cg.wo) // a tap may miss the image (kernel wider than it)
 	}
 	hi = cg.wo
 	if last := cg.w - 1 - off; last < 0 {
@@ -63,6 +63,15 @@ func (cg *convGeom) span(j int) (lo, hi int) {
 // im2col writes the patches of one image x (c, h, w) as columns:
 // cols[(ci·kh+i)·kw+j, oy·wo+ox] = x[ci, oy·s−p+i, ox·s−p+j] (0 outside).
 func (cg *convGeom) im2col(cols, x []float64) {
+	if cg.same() {
+		cg.im2colSame(cols, x)
+		return
+	}
+	cg.im2colRef(cols, x)
+}
+
+// im2colRef is im2col row by row, for any geometry (the reference).
+func (cg *convGeom) im2colRef(cols, x []float64) {
 	for ci := 0; ci < cg.c; ci++ {
 		for i := 0; i < cg.kh; i++ {
 			for j := 0; j < cg.kw; j++ {
@@ -78,6 +87,9 @@ func (cg *convGeom) im2col(cols, x []float64) {
 					src := x[(ci*cg.h+iy)*cg.w:][:cg.w]
 					clear(r[:lo])
 					clear(r[hi:])
+					if lo == hi {
+						continue
+					}
 					if cg.stride == 1 {
 						copy(r[lo:hi], src[lo-cg.pad+j:])
 						continue
@@ -92,7 +104,17 @@ func (cg *convGeom) im2col(cols, x []float64) {
 }
 
 // col2im adds the columns back into the image (the adjoint of im2col).
+// cols is scratch: it may be overwritten.
 func (cg *convGeom) col2im(x, cols []float64) {
+	if cg.same() {
+		cg.col2imSame(x, cols)
+		return
+	}
+	cg.col2imRef(x, cols)
+}
+
+// col2imRef is col2im row by row, for any geometry (the reference).
+func (cg *convGeom) col2imRef(x, cols []float64) {
 	for ci := 0; ci < cg.c; ci++ {
 		for i := 0; i < cg.kh; i++ {
 			for j := 0; j < cg.kw; j++ {
@@ -100,7 +122,7 @@ func (cg *convGeom) col2im(x, cols []float64) {
 				lo, hi := cg.span(j)
 				for oy := 0; oy < cg.ho; oy++ {
 					iy := oy*cg.stride - cg.pad + i
-					if iy < 0 || iy >= cg.h {
+					if iy < 0 || iy >= cg.h || lo == hi {
 						continue
 					}
 					dst := x[(ci*cg.h+iy)*cg.w:][:cg.w]

@@ -2,6 +2,7 @@ package autodiff
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/kernels"
@@ -11,14 +12,14 @@ import (
 // inferred). It shares x's data.
 func Reshape(x *Node, shape ...int) *Node {
 	var buf [8]int
-	shape = append(buf[:0], shape...)
+	dims := append(buf[:0], shape...)
 	infer, n := -1, 1
-	for i, d := range shape {
+	for i, d := range dims {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panic(shapeErr("Reshape", "bad dimension", x.val.Shape, shape))
+			panic(reshapeErr("bad dimension", x, shape))
 		default:
 			n *= d
 		}
@@ -26,15 +27,21 @@ func Reshape(x *Node, shape ...int) *Node {
 	size := x.val.Size()
 	if infer >= 0 {
 		if n == 0 || size%n != 0 {
-			panic(shapeErr("Reshape", "cannot infer -1", x.val.Shape, shape))
+			panic(reshapeErr("cannot infer -1", x, shape))
 		}
-		shape[infer] = size / n
+		dims[infer] = size / n
 		n = size
 	}
 	if n != size {
-		panic(shapeErr("Reshape", "sizes differ", x.val.Shape, shape))
+		panic(reshapeErr("sizes differ", x, shape))
 	}
-	return x.g.view("Reshape", shape, x.val.Data[:size], reshapeVJP, x)
+	return x.g.view("Reshape", dims, x.val.Data[:size], reshapeVJP, x)
+}
+
+// reshapeErr copies the requested shape so that Reshape's variadic
+// argument and buffer stay on the stack (no allocation per call).
+func reshapeErr(msg string, x *Node, shape []int) error {
+	return shapeErr("Reshape", msg, slices.Clone(x.val.Shape), slices.Clone(shape))
 }
 
 func reshapeVJP(n, gy *Node) {

@@ -644,3 +644,39 @@ func TestNullSpaceReadings(t *testing.T) {
 		t.Errorf("null_space %q: err = %v, want ErrConfig", bad.NullSpace, err)
 	}
 }
+
+// TestIsotropicSpectrumInto: rebuilding an isotropic spectrum in place
+// (the trainer's per-batch path) gives exactly IsotropicSpectrum's result
+// whatever the reused struct held before, for every priority (the data
+// priority depends on ||y1||), and allocates nothing once warm.
+func TestIsotropicSpectrumInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sp Spectrum
+	for _, pr := range []Priority{PriorityData, PriorityInterpolant, PriorityNone, PriorityData} {
+		c := Default()
+		c.Priority = pr
+		pl := &Pipeline{Config: c}
+		for range 2 {
+			y1 := make([]float64, 12)
+			for i := range y1 {
+				y1[i] = rng.NormFloat64()
+			}
+			want, err := pl.IsotropicSpectrum(2.5, y1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pl.IsotropicSpectrumInto(&sp, 2.5, y1); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, &sp, cmp.AllowUnexported(Spectrum{})); d != "" {
+				t.Fatalf("priority %s: in-place spectrum differs: %s", pr, d)
+			}
+			if a := testing.AllocsPerRun(5, func() { _ = pl.IsotropicSpectrumInto(&sp, 2.5, y1) }); a != 0 {
+				t.Errorf("priority %s: %v allocations per rebuild", pr, a)
+			}
+		}
+	}
+	if err := (&Pipeline{Config: Default()}).IsotropicSpectrumInto(&sp, -1, make([]float64, 3)); err == nil {
+		t.Error("λ = −1 accepted")
+	}
+}

@@ -98,25 +98,44 @@ func (p *Pipeline) Spectrum(h, y1 []float64) (*Spectrum, error) {
 // IsotropicSpectrum is the spectrum of H = λI on R^n without an
 // eigen-decomposition (Q = identity, stored as nil): MNIST's choice (§3.1).
 func (p *Pipeline) IsotropicSpectrum(lambda float64, y1 []float64) (*Spectrum, error) {
-	c := &p.Config
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if !finitePos(lambda) {
-		return nil, fmt.Errorf("%w: isotropic λ = %v, want > 0", ErrHessian, lambda)
-	}
-	n := len(y1)
-	if i := firstNonFinite(y1); i >= 0 {
-		return nil, fmt.Errorf("flow: y1[%d] = %v is not finite", i, y1[i])
-	}
-	sp := &Spectrum{N: n, Raw: make([]float64, n)}
-	for i := range sp.Raw {
-		sp.Raw[i] = lambda
-	}
-	if err := sp.process(c, y1); err != nil {
+	sp := new(Spectrum)
+	if err := p.IsotropicSpectrumInto(sp, lambda, y1); err != nil {
 		return nil, err
 	}
 	return sp, nil
+}
+
+// IsotropicSpectrumInto is IsotropicSpectrum written into sp, reusing its
+// slices when they are long enough: the trainer draws a fresh isotropic
+// spectrum for every sample of every batch, and this keeps the step free
+// of allocations. The result has the same bits as IsotropicSpectrum's.
+func (p *Pipeline) IsotropicSpectrumInto(sp *Spectrum, lambda float64, y1 []float64) error {
+	c := &p.Config
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if !finitePos(lambda) {
+		return fmt.Errorf("%w: isotropic λ = %v, want > 0", ErrHessian, lambda)
+	}
+	n := len(y1)
+	if i := firstNonFinite(y1); i >= 0 {
+		return fmt.Errorf("flow: y1[%d] = %v is not finite", i, y1[i])
+	}
+	*sp = Spectrum{N: n, Raw: reuse(sp.Raw, n), Lambda: sp.Lambda, Null: sp.Null, R: sp.R, D: sp.D, VInf: sp.VInf, QtY1: sp.QtY1}
+	for i := range sp.Raw {
+		sp.Raw[i] = lambda
+	}
+	return sp.process(c, y1)
+}
+
+// reuse returns s[:n] zeroed, or a new slice when s is too short.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func firstNonFinite(v []float64) int {
@@ -143,8 +162,8 @@ func (sp *Spectrum) process(c *Config, y1 []float64) error {
 		return fmt.Errorf("%w: negative eigenvalue %.6g below −τ·λ_max = %.3g (τ = null_tol = %g): y1 is not a minimum of the energy",
 			ErrHessian, raw[0], -tol, c.NullTol)
 	}
-	sp.Lambda = make([]float64, n)
-	sp.Null = make([]bool, n)
+	sp.Lambda = reuse(sp.Lambda, n)
+	sp.Null = reuse(sp.Null, n)
 	lmin := math.Inf(1)
 	for i, l := range raw {
 		if l <= tol {
@@ -197,9 +216,9 @@ func (sp *Spectrum) process(c *Config, y1 []float64) error {
 		sp.Lambda[i] *= scale
 	}
 	// r_i and diffusion (§4): isotropic d_i = 2σ²λ_i, anisotropic d_i = 2σ²λ_min.
-	sp.R = make([]float64, n)
-	sp.D = make([]float64, n)
-	sp.VInf = make([]float64, n)
+	sp.R = reuse(sp.R, n)
+	sp.D = reuse(sp.D, n)
+	sp.VInf = reuse(sp.VInf, n)
 	s2 := c.Sigma * c.Sigma
 	for i, l := range sp.Lambda {
 		if sp.Null[i] {
@@ -216,7 +235,7 @@ func (sp *Spectrum) process(c *Config, y1 []float64) error {
 		}
 	}
 	sp.nullSpace, sp.nullVar = c.NullSpace, s2
-	sp.QtY1 = make([]float64, n)
+	sp.QtY1 = reuse(sp.QtY1, n)
 	sp.qt(sp.QtY1, y1)
 	sp.uniform = true
 	for i := range n {

@@ -23,7 +23,7 @@ import (
 // Res(x → c) is GN → act → conv3×3 → + Linear(act(τ)) per channel → GN → act
 // → conv3×3, plus x (1×1 conv when the widths differ). GN is group norm with
 // Groups groups (ε = 1e-5; autodiff.GroupNormFast), act the configured
-// activation (SiLU default).
+// activation (SiLU default; GN → SiLU is one fused node, GroupNormSiLU).
 // Convolutions and linear layers use PyTorch's default initialisation
 // (weights and biases U(±1/√fan_in)); group-norm scales start at 1, shifts at 0.
 type UNet struct {
@@ -89,17 +89,26 @@ func (u *UNet) norm(p []*autodiff.Node, n gnorm, x *autodiff.Node) *autodiff.Nod
 	return autodiff.GroupNormFast(x, u.cfg.Groups, p[n.gamma], p[n.beta], groupNormEps)
 }
 
+// normAct is act(GN(x)), one fused node (autodiff.GroupNormSiLU, same
+// bits) for SiLU.
+func (u *UNet) normAct(p []*autodiff.Node, n gnorm, x *autodiff.Node) *autodiff.Node {
+	if u.cfg.Activation == "silu" {
+		return autodiff.GroupNormSiLU(x, u.cfg.Groups, p[n.gamma], p[n.beta], groupNormEps)
+	}
+	return u.act(u.norm(p, n, x))
+}
+
 // res applies a residual block to x (B, C, H, W) with the activated time
 // features at (B, T).
 func (u *UNet) res(p []*autodiff.Node, r resBlock, x, at *autodiff.Node) *autodiff.Node {
 	sh := x.Shape()
-	h := r.c1.apply(p, u.act(u.norm(p, r.n1, x)))
+	h := r.c1.apply(p, u.normAct(p, r.n1, x))
 	// Add the time features t (B, C) per sample and channel: AddChannel on
 	// the (1, B·C, H, W) view adds t[b, c] to plane (b, c).
 	bc := sh[0] * h.Shape()[1]
 	t := autodiff.Reshape(r.temb.apply(p, at), bc)
 	h = autodiff.Reshape(autodiff.AddChannel(autodiff.Reshape(h, 1, bc, sh[2], sh[3]), t), h.Shape()...)
-	h = r.c2.apply(p, u.act(u.norm(p, r.n2, h)))
+	h = r.c2.apply(p, u.normAct(p, r.n2, h))
 	if r.hasSk {
 		x = r.skip.apply(p, x)
 	}
@@ -163,6 +172,6 @@ func (u *UNet) Forward(g *autodiff.Graph, p []*autodiff.Node, y, s *autodiff.Nod
 			h = autodiff.Upsample2d(h, 2)
 		}
 	}
-	h = u.out.apply(p, u.act(u.norm(p, u.outNorm, h)))
+	h = u.out.apply(p, u.normAct(p, u.outNorm, h))
 	return autodiff.Reshape(h, b, u.cfg.Dim)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/experiments"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 )
@@ -21,7 +22,10 @@ backward, AdamW) in samples per second.
   egnn: the paper's LJ13 model (EGNN, one layer, width 64, softplus) on the
         HI-FM path, LJ13 reference data when present (else jittered
         13-particle clusters; the cost does not depend on the values);
-  unet: the MNIST UNet on the OT path with random 28×28 images.
+  unet: the MNIST UNet on the OT path with random 28×28 images; with
+        -budget small|paper, Table 1's first row instead (HI-FM path with
+        H = λI, batch, chunk, channels and groups of that budget), the
+        step that testdata/peers/unet_torch.py times in PyTorch.
 
 One untimed warm-up step fills the autodiff buffer pools, then -steps steps
 are timed. -threads sets GOMAXPROCS and the number of workers.
@@ -30,6 +34,7 @@ examples:
   hifm bench train -model egnn -threads 1
   hifm bench train -model egnn -threads 2 --json
   hifm bench train -model unet -batch 32 -steps 3
+  hifm bench train -model unet -budget small -threads 1 --json
 `
 
 func init() {
@@ -52,6 +57,7 @@ type benchTrainResult struct {
 	CPUSeconds     float64 `json:"cpu_seconds"`
 	SamplesPerCPUS float64 `json:"samples_per_cpu_s"`
 	Data           string  `json:"data"`
+	Budget         string  `json:"budget,omitempty"`
 }
 
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
@@ -61,6 +67,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 0, "batch size (0: 256 for egnn, 32 for unet)")
 	chunk := fs.Int("chunk", 0, "samples per gradient chunk (0: 32 for egnn, 8 for unet)")
 	steps := fs.Int("steps", 0, "timed steps (0: 10 for egnn, 3 for unet)")
+	budget := fs.String("budget", "", "unet only: Table 1 budget whose step is timed (small or paper; \"\": the OT path with the default UNet)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,7 +77,10 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := train.DefaultConfig()
 	var set *dataset.Set
-	res := benchTrainResult{Model: *kind}
+	res := benchTrainResult{Model: *kind, Budget: *budget}
+	if *budget != "" && *kind != model.KindUNet {
+		return usageError("-budget is for -model unet")
+	}
 	switch *kind {
 	case model.KindEGNN:
 		res.Batch, res.Chunk, res.Steps = 256, train.DefaultChunk, 10
@@ -92,6 +102,21 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 			set.Data[i] = rng.Float64()
 		}
 		res.Data = "random 28×28 images"
+		if *budget != "" {
+			b, err := experiments.Budgets(experiments.Table1, *budget)
+			if err != nil {
+				return usageError("-budget: %v", err)
+			}
+			rows, err := experiments.Rows(experiments.Table1)
+			if err != nil {
+				return err
+			}
+			if cfg, err = experiments.Config(experiments.Table1, rows[0], b, experiments.DefaultOptions()); err != nil {
+				return err
+			}
+			res.Batch, res.Chunk = b.Batch, b.Chunk
+			res.Data += ", Table 1 row " + rows[0].ID
+		}
 	default:
 		return usageError("-model %q: want egnn or unet", *kind)
 	}

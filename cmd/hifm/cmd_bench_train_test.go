@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -17,5 +18,24 @@ func TestBenchTrain(t *testing.T) {
 	}
 	if !strings.HasPrefix(stdout, `{"model":"egnn"`) || !strings.Contains(stdout, `"samples_per_s":`) {
 		t.Errorf("JSON output %s", stdout)
+	}
+}
+
+// TestBenchTrainUNetBudget: -budget times Table 1's step at that budget
+// (batch and chunk from experiments.Budgets); it is refused for the EGNN.
+func TestBenchTrainUNetBudget(t *testing.T) {
+	stdout, _ := runOK(t, "bench", "train", "-model", "unet", "-budget", "small", "-steps", "1", "-threads", "1", "--json")
+	var r benchTrainResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if !(r.SamplesPerS > 0) || r.Batch != 16 || r.Chunk != 8 || r.Budget != "small" || !strings.Contains(r.Data, "Table 1") {
+		t.Errorf("result %+v", r)
+	}
+	for _, args := range [][]string{{"-model", "egnn", "-budget", "small"}, {"-model", "unet", "-budget", "huge"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"bench", "train", "-steps", "1"}, args...), &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, code, stderr.String())
+		}
 	}
 }

@@ -93,7 +93,7 @@ func Loss(net model.Net, fc flow.Config, chunk int, bt *LossBatch) (*LossResult,
 		sT := tensor.FromSlice(r.Time[lo:hi], m, 1)
 		seedT := tensor.FromSlice(res[:m*n], m, n)
 		g.Reset()
-		loss, v, gs, err := chunkLoss(g, net, p, yT, sT, seedT, r.US[lo*n:hi*n], spec[lo:hi], project, b, r.PerSample[lo:hi], r.Residual[lo*n:hi*n])
+		loss, v, gs, err := chunkLoss(g, net, p, yT, sT, seedT, r.US[lo*n:hi*n], spec[lo:hi], project, b, r.PerSample[lo:hi], r.Residual[lo*n:hi*n], nil)
 		if err != nil {
 			return nil, fmt.Errorf("train: loss, samples %d–%d: %w", lo, hi-1, err)
 		}
@@ -119,7 +119,7 @@ func Loss(net model.Net, fc flow.Config, chunk int, bt *LossBatch) (*LossResult,
 // resOut = P(v − u) (when not nil), then seed (the cotangent's storage) =
 // 2P(v − u)/batch = d loss/dv, and the VJP. It returns Σ_j per[j]/batch,
 // v's values and the parameter gradients (valid until g's next Reset).
-func chunkLoss(g *autodiff.Graph, net model.Net, p []*autodiff.Node, yT, sT, seedT *tensor.Tensor, us []float64, spec []*flow.Spectrum, project bool, batch int, per, resOut []float64) (float64, []float64, []*autodiff.Node, error) {
+func chunkLoss(g *autodiff.Graph, net model.Net, p []*autodiff.Node, yT, sT, seedT *tensor.Tensor, us []float64, spec []*flow.Spectrum, project bool, batch int, per, resOut []float64, gsBuf []*autodiff.Node) (float64, []float64, []*autodiff.Node, error) {
 	var v *autodiff.Node
 	if err := tensor.Catch(func() {
 		for i, pr := range net.Params() {
@@ -148,7 +148,7 @@ func chunkLoss(g *autodiff.Graph, net model.Net, p []*autodiff.Node, yT, sT, see
 	for i := range res {
 		res[i] *= 2 * inv
 	}
-	gs, err := autodiff.VJP(v, g.Const(seedT), p, false)
+	gs, err := autodiff.VJPInto(gsBuf, v, g.Const(seedT), p, false)
 	if err != nil {
 		return 0, nil, nil, err
 	}

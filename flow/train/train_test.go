@@ -15,6 +15,7 @@ import (
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/model"
+	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
 
@@ -55,6 +56,45 @@ func egnnConfig(p int) Config {
 	return cfg
 }
 
+// unetConfig is a small UNet on 8×8 images on the HI-FM path with H = λI
+// (Table 1's setting, shrunk).
+func unetConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Net = model.NetConfig{Kind: model.KindUNet, Channels: []int{4, 8}, Groups: 2, Height: 8, Width: 8, TimeEmbed: 8}
+	cfg.Particles, cfg.SpatialDim = 0, 0
+	cfg.Batch, cfg.Chunk, cfg.Steps = 6, 2, 3
+	cfg.Optim.LR = 1e-3
+	return cfg
+}
+
+func imageSet(n, dim int) *dataset.Set {
+	return &dataset.Set{N: n, Dim: dim, Data: tensor.RandU(tensor.NewRNG(5), 0, 1, n*dim).Data}
+}
+
+// TestUNetStepNoAlloc: after warm-up a UNet training step (batch draw with
+// the isotropic spectra, forward, backward, AdamW) on one worker allocates
+// nothing.
+func TestUNetStepNoAlloc(t *testing.T) {
+	cfg := unetConfig()
+	cfg.Steps = 1 << 20
+	tr, err := New(cfg, imageSet(8, 64), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Cfg.Hessian != HessianIsotropic {
+		t.Fatalf("hessian %q, want isotropic", tr.Cfg.Hessian)
+	}
+	step := func() {
+		if _, err := tr.TrainStep(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if a := testing.AllocsPerRun(4, step); a != 0 {
+		t.Errorf("%v allocations per step", a)
+	}
+}
+
 func paramData(net model.Net) [][]float64 {
 	var out [][]float64
 	for _, p := range net.Params() {
@@ -75,6 +115,7 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 	}{
 		{"egnn-hifm", egnnConfig(5), clusterSet(30, 5, 1)},
 		{"mlp-ot", mlpConfig(flow.PathOT), gaussianSet(100, 1, [2]float64{1, -1}, [2]float64{0.5, 0.2})},
+		{"unet-hifm-isotropic", unetConfig(), imageSet(10, 64)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

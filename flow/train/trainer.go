@@ -44,6 +44,8 @@ type Trainer struct {
 
 	perm      []int // permutation of the current epoch
 	permEpoch int64
+	permPCG   *rand.PCG // reseeded per epoch
+	permRNG   *rand.Rand
 	all       []int // data indices of the current batch
 }
 
@@ -57,14 +59,16 @@ type chunk struct {
 	ys, us []float64
 	res    []float64
 	spec   []*flow.Spectrum
-	yT, sT *tensor.Tensor // views of ys and tm
-	seedT  *tensor.Tensor // cotangent 2 P(v − u)/B
+	iso    []flow.Spectrum // per-row storage of isotropic spectra, reused every step
+	yT, sT *tensor.Tensor  // views of ys and tm
+	seedT  *tensor.Tensor  // cotangent 2 P(v − u)/B
 	grads  []*tensor.Tensor
 	loss   float64
 	err    error
 	pcg    *rand.PCG
 	rng    *rand.Rand
 	p      []*autodiff.Node // parameters bound in the current graph
+	gs     []*autodiff.Node // their gradients (storage reused every step)
 }
 
 // New prepares a fresh run on the training set: the network initialised
@@ -200,7 +204,7 @@ func (t *Trainer) alloc() {
 		m := hi - lo
 		ch := &chunk{lo: lo, hi: hi, idx: make([]int, m), s: make([]float64, m), tm: make([]float64, m),
 			y0: make([]float64, m*n), ys: make([]float64, m*n), us: make([]float64, m*n), res: make([]float64, m*n),
-			spec: make([]*flow.Spectrum, m)}
+			spec: make([]*flow.Spectrum, m), iso: make([]flow.Spectrum, m)}
 		ch.yT = tensor.FromSlice(ch.ys, m, n)
 		ch.sT = tensor.FromSlice(ch.tm, m, 1)
 		ch.seedT = tensor.FromSlice(ch.res, m, n)
@@ -238,12 +242,14 @@ func (t *Trainer) batchIndices(k int64, idx []int) {
 		if e != t.permEpoch {
 			if t.perm == nil {
 				t.perm = make([]int, N)
+				t.permPCG = rand.NewPCG(0, 0)
+				t.permRNG = rand.New(t.permPCG)
 			}
 			for i := range t.perm {
 				t.perm[i] = i
 			}
-			rng := rand.New(rand.NewPCG(mix(t.Cfg.Seed, 0x7065726d), uint64(e))) // "perm"
-			rng.Shuffle(len(t.perm), func(a, b int) { t.perm[a], t.perm[b] = t.perm[b], t.perm[a] })
+			t.permPCG.Seed(mix(t.Cfg.Seed, 0x7065726d), uint64(e)) // "perm"
+			t.permRNG.Shuffle(len(t.perm), func(a, b int) { t.perm[a], t.perm[b] = t.perm[b], t.perm[a] })
 			t.permEpoch = e
 		}
 		idx[j] = t.perm[p%N]
@@ -274,8 +280,9 @@ func (t *Trainer) fill(k int64, ci int, ch *chunk) error {
 			if t.spectra != nil {
 				sp = t.spectra[i]
 			} else {
-				var err error
-				if sp, err = t.pipe.IsotropicSpectrum(t.Cfg.IsoLambda, y1); err != nil {
+				// H = λI: O(n) per sample, rebuilt in place (no allocation).
+				sp = &ch.iso[j]
+				if err := t.pipe.IsotropicSpectrumInto(sp, t.Cfg.IsoLambda, y1); err != nil {
 					return fmt.Errorf("sample %d: %w", i, err)
 				}
 			}
@@ -298,11 +305,11 @@ func (t *Trainer) gradChunk(g *autodiff.Graph, k int64, ci int, ch *chunk) error
 	}
 	g.Reset()
 	project := t.Cfg.Flow.Project && t.Cfg.Flow.Kind == flow.PathHIFM
-	loss, _, gs, err := chunkLoss(g, t.Net, ch.p, ch.yT, ch.sT, ch.seedT, ch.us, ch.spec, project, t.Cfg.Batch, nil, nil)
+	loss, _, gs, err := chunkLoss(g, t.Net, ch.p, ch.yT, ch.sT, ch.seedT, ch.us, ch.spec, project, t.Cfg.Batch, nil, nil, ch.gs)
 	if err != nil {
 		return err
 	}
-	ch.loss = loss
+	ch.loss, ch.gs = loss, gs
 	for i, gt := range gs {
 		tensor.Copy(ch.grads[i], gt.Value())
 	}

@@ -203,6 +203,12 @@ func (g *gemmArgs) supPath(kern8, kern16 supKernel) {
 		if pc == 0 {
 			beta = g.beta
 		}
+		// The partial last row sliver of A (m not a multiple of MR) is
+		// packed once per k slab, not once per column block.
+		edge := g.m - g.m%gemmMR
+		if edge < g.m {
+			j.packA(buf.a[:], edge, g.m-edge, pc, kc)
+		}
 		for jr := 0; jr < g.n; {
 			NR, kern := gemmNR, kern8
 			if kern16 != nil && g.n-jr >= 16 {
@@ -228,8 +234,7 @@ func (g *gemmArgs) supPath(kern8, kern16 supKernel) {
 						ap = g.a[ir*g.lda+pc:]
 					}
 				} else {
-					j.packA(buf.a[:], ir, mr, pc, kc)
-					ap, ra, ca = buf.a[:kc*gemmMR], 1, gemmMR
+					ap, ra, ca = buf.a[:kc*gemmMR], 1, gemmMR // packed above
 				}
 				if mr == gemmMR && nr == NR {
 					kern(kc, ap, ra, ca, bp, brs, c[ir*ldc+jr:], ldc, g.alpha, beta)
