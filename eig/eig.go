@@ -244,6 +244,8 @@ type Workspace struct {
 	e, tau, p []float64
 	z         []float64
 	ldz       int
+	// t is SymFrom's n×n product scratch, made on first use.
+	t []float64
 }
 
 // NewWorkspace returns a workspace for n×n matrices.
