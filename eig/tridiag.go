@@ -146,16 +146,25 @@ func (w *Workspace) ql() (iters int, off float64, ok bool) {
 				f, b := s*e[i], c*e[i]
 				ff := f*f + g*g
 				r = math.Sqrt(ff)
-				if ff < 0x1p-900 { // squares lost precision or underflowed
-					r = math.Hypot(f, g)
+				if ff < 0x1p-900 {
+					// The squares lost precision or underflowed: rotate
+					// with f, g scaled by 2^600 (exact), so c² + s² = 1
+					// to roundoff even for subnormal f, g.
+					fs, gs := f*0x1p600, g*0x1p600
+					rs := math.Sqrt(fs*fs + gs*gs)
+					r = rs * 0x1p-600
+					if rs == 0 { // f = g = 0: deflate at i
+						e[i+1] = 0
+						d[i+1] -= p
+						e[m] = 0
+						break
+					}
+					e[i+1] = r
+					s, c = fs/rs, gs/rs
+				} else {
+					e[i+1] = r
+					s, c = f/r, g/r
 				}
-				e[i+1] = r
-				if r == 0 { // underflow: deflate at i
-					d[i+1] -= p
-					e[m] = 0
-					break
-				}
-				s, c = f/r, g/r
 				g = d[i+1] - p
 				r = (d[i]-g)*s + 2*c*b
 				p = s * r
@@ -163,7 +172,7 @@ func (w *Workspace) ql() (iters int, off float64, ok bool) {
 				g = c*r - b
 				kernels.Rot(z[i*lz:i*lz+rl], z[(i+1)*lz:(i+1)*lz+rl], c, s)
 			}
-			if r == 0 && i >= l {
+			if i >= l { // deflated at i by underflow (tql2)
 				continue
 			}
 			d[l] -= p
