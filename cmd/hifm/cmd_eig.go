@@ -181,15 +181,6 @@ func benchEig(n, count, threads, runs int, method eig.Method) (*benchEigResult, 
 	}, nil
 }
 
-// median sorts x and returns its median.
-func median(x []float64) float64 {
-	slices.Sort(x)
-	k := len(x)
-	if k%2 == 0 {
-		return (x[k/2-1] + x[k/2]) / 2
-	}
-	return x[k/2]
-}
 
 func runCrosscheckEig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("crosscheck eig", `
