@@ -186,7 +186,7 @@ func runCrosscheckEig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("crosscheck eig", `
 Reads one symmetric matrix (shape (n,n)) or a stack (shape (k,n,n)) from a
 float32 or float64 .npy file, decomposes each with the eigensolver (-method:
-auto picks tridiagonal QL for well-scaled matrices of order ≥ 16 and Jacobi
+auto picks tridiagonal QL for well-scaled matrices of order ≥ 10 and Jacobi
 for graded or small ones; jacobi keeps relative accuracy everywhere), and writes an uncompressed .npz with two float64 arrays:
 
   values   (k,n)    eigenvalues, ascending
