@@ -181,7 +181,6 @@ func benchEig(n, count, threads, runs int, method eig.Method) (*benchEigResult, 
 	}, nil
 }
 
-
 func runCrosscheckEig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("crosscheck eig", `
 Reads one symmetric matrix (shape (n,n)) or a stack (shape (k,n,n)) from a
