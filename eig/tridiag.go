@@ -72,8 +72,7 @@ func (w *Workspace) reduce() {
 		kernels.Axpy(-0.5*t*kernels.Dot(pk, v), v, pk)
 		for i := range m {
 			row := a[(k+1+i)*ld+k+1 : (k+1+i)*ld+n]
-			kernels.Axpy(-v[i], pk, row)
-			kernels.Axpy(-pk[i], v, row)
+			kernels.Axpy2(-v[i], pk, -pk[i], v, row) // one pass, the bits of two Axpys
 		}
 	}
 	if n >= 2 {
