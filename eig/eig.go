@@ -275,9 +275,9 @@ type Workspace struct {
 	// The tridiagonal path: off-diagonal of T, reflector scalars, a
 	// scratch vector, and the eigenvector rows (Qᵀ, then rotated) in z,
 	// n×ldz with ldz = n rounded up to a multiple of 8, 64-byte aligned.
-	e, tau, p []float64
-	z         []float64
-	ldz       int
+	e, tau, p, q []float64
+	z            []float64
+	ldz          int
 	// t is SymFrom's n×n product scratch, made on first use.
 	t []float64
 }
@@ -296,6 +296,7 @@ func NewWorkspace(n int) *Workspace {
 		e:    make([]float64, n),
 		tau:  make([]float64, n),
 		p:    make([]float64, n),
+		q:    make([]float64, n),
 		z:    aligned64(n * ldz),
 		ldz:  ldz,
 	}

@@ -36,43 +36,56 @@ func (w *Workspace) tridiagonal() (iters int, off float64, ok bool) {
 // T's diagonal in w.d and its off-diagonal in w.e (e[k] = t_{k,k+1}).
 func (w *Workspace) reduce() {
 	n, a, ld := w.n, w.w, w.ld
-	d, e, tau, p := w.d, w.e, w.tau, w.p
+	d, e, tau := w.d, w.e, w.tau
+	p, q := w.p, w.q
 	for i := range n {
 		a[i*ld+i] = d[i]
 	}
+	// ready: reflector k and the raw products q[i] = row_{k+1+i}·v_k were
+	// computed during step k−1, fused into its update (Axpy2Dot).
+	ready := false
 	for k := 0; k < n-2; k++ {
-		rk := a[k*ld : k*ld+n]
-		d[k] = rk[k]
-		// Reflector for x = A[k+1:, k] (row k right of the diagonal):
-		// H x = β e_1 (dlarfg).
-		x := rk[k+1 : n]
-		alpha := x[0]
-		xn2 := kernels.Dot(x[1:], x[1:])
-		nrm2 := alpha*alpha + xn2
-		if xn2 == 0 || nrm2 < 0x1p-800 {
-			// Nothing to annihilate, or a column below 2^-400 (its
-			// squares would lose precision), ≪ ε·max|a_ij| ≥ 2^-152:
-			// neglected, a backward error far below roundoff.
-			tau[k], e[k] = 0, alpha
+		m := n - k - 1
+		v := a[k*ld+k+1 : k*ld+n]
+		var t float64
+		if ready {
+			t = tau[k]
+			p, q = q, p
+		} else if t = w.reflector(k); t != 0 {
+			for i := range m {
+				p[i] = kernels.Dot(a[(k+1+i)*ld+k+1:(k+1+i)*ld+n], v)
+			}
+		}
+		ready = false
+		if t == 0 {
 			continue
 		}
-		beta := -math.Copysign(math.Sqrt(nrm2), alpha)
-		t := (beta - alpha) / beta
-		kernels.Scal(1/(alpha-beta), x[1:])
-		x[0] = 1
-		v := x
-		tau[k], e[k] = t, beta
 		// Trailing block B = A[k+1:, k+1:] ← H B H (dsytd2):
 		// p = τ B v, w = p − (τ/2)(pᵀv) v, B ← B − v wᵀ − w vᵀ.
-		m := n - k - 1
 		pk := p[:m]
-		for i := range m {
-			pk[i] = t * kernels.Dot(a[(k+1+i)*ld+k+1:(k+1+i)*ld+n], v)
+		for i := range pk {
+			pk[i] *= t
 		}
 		kernels.Axpy(-0.5*t*kernels.Dot(pk, v), v, pk)
-		for i := range m {
+		// Row k+1 first: it holds the next reflector, whose products with
+		// the other rows are then formed in the same pass as their update.
+		r1 := a[(k+1)*ld+k+1 : (k+1)*ld+n]
+		kernels.Axpy2(-v[0], pk, -pk[0], v, r1)
+		next := k+1 < n-2
+		if next {
+			// z = (0, v_{k+1}) over columns k+1 …: the diagonal slot of
+			// row k+1 is read into d by reflector and not used again.
+			ready = true
+			next = w.reflector(k+1) != 0
+			r1[0] = 0
+		}
+		for i := 1; i < m; i++ {
 			row := a[(k+1+i)*ld+k+1 : (k+1+i)*ld+n]
-			kernels.Axpy2(-v[i], pk, -pk[i], v, row) // one pass, the bits of two Axpys
+			if next {
+				q[i-1] = kernels.Axpy2Dot(-v[i], pk, -pk[i], v, row, r1)
+			} else {
+				kernels.Axpy2(-v[i], pk, -pk[i], v, row) // the bits of two Axpys
+			}
 		}
 	}
 	if n >= 2 {
@@ -83,6 +96,33 @@ func (w *Workspace) reduce() {
 		d[n-1] = a[(n-1)*ld+n-1]
 		e[n-1] = 0
 	}
+}
+
+// reflector computes the Householder reflector of step k from row k of
+// the A part (dlarfg): H x = β e_1 for x = A[k+1:, k], stored as v_k over
+// x (v_k[0] = 1), τ_k in tau, β in e[k], and a_kk into d[k]. It returns
+// τ_k, 0 when there is nothing to annihilate.
+func (w *Workspace) reflector(k int) float64 {
+	n, ld := w.n, w.ld
+	rk := w.w[k*ld : k*ld+n]
+	w.d[k] = rk[k]
+	x := rk[k+1 : n]
+	alpha := x[0]
+	xn2 := kernels.Dot(x[1:], x[1:])
+	nrm2 := alpha*alpha + xn2
+	if xn2 == 0 || nrm2 < 0x1p-800 {
+		// Nothing to annihilate, or a column below 2^-400 (its squares
+		// would lose precision), ≪ ε·max|a_ij| ≥ 2^-152: neglected, a
+		// backward error far below roundoff.
+		w.tau[k], w.e[k] = 0, alpha
+		return 0
+	}
+	beta := -math.Copysign(math.Sqrt(nrm2), alpha)
+	t := (beta - alpha) / beta
+	kernels.Scal(1/(alpha-beta), x[1:])
+	x[0] = 1
+	w.tau[k], w.e[k] = t, beta
+	return t
 }
 
 // formQT sets the rows of w.z to the columns of Q (that is, w.z = Qᵀ =

@@ -31,3 +31,22 @@ func axpy2Generic(a1 float64, x1 []float64, a2 float64, x2, y []float64) {
 		y[i] = t + a2*x2[i]
 	}
 }
+
+// Axpy2Dot is Axpy2(a1, x1, a2, x2, y) followed by Dot(y, z) over the
+// updated y, in one pass over y, with the same bits as the two calls in
+// the same kernel set. len(x2), len(y), len(z) >= len(x1).
+func Axpy2Dot(a1 float64, x1 []float64, a2 float64, x2, y, z []float64) float64 {
+	return axpy2DotImpl(a1, x1, a2, x2, y, z)
+}
+
+var axpy2DotImpl = func() func(a1 float64, x1 []float64, a2 float64, x2, y, z []float64) float64 {
+	if impl.name == generic.name {
+		return axpy2DotGeneric
+	}
+	return axpy2DotAccel()
+}()
+
+func axpy2DotGeneric(a1 float64, x1 []float64, a2 float64, x2, y, z []float64) float64 {
+	axpy2Generic(a1, x1, a2, x2, y)
+	return dotGeneric(y[:len(x1)], z)
+}
