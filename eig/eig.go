@@ -26,30 +26,28 @@
 //
 // # Speed against LAPACK
 //
-// Median process CPU µs per matrix (eigenvalues and vectors, one matrix at
-// a time, one thread), random symmetric matrices with entries uniform in
-// [-1, 1), against numpy.linalg.eigh (LAPACK dsyevd, OpenBLAS 0.3.21,
-// NumPy 1.24.2), interleaved in one time window, 2026-12-04, 2-core AMD
-// EPYC (family 26) shared with other jobs, avx2fma kernels:
+// Median wall-clock µs per matrix (eigenvalues and vectors, one matrix at a
+// time, one thread; 3 runs each, interleaved in one quiet window, where
+// process CPU time agreed within 2%), random symmetric matrices with
+// entries uniform in [-1, 1), against numpy.linalg.eigh (LAPACK dsyevd,
+// OpenBLAS 0.3.21, NumPy 1.24.2, Python call included), 2026-12-04,
+// 2-core AMD EPYC (family 26), avx2fma kernels:
 //
-//	hifm bench eig -n N -count C -threads 1 -method M --json   # cpu_us_per_matrix
+//	hifm bench eig -n N -count C -threads 1 -method M --json   # us_per_matrix
 //	OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=T /usr/bin/python3 testdata/peers/eig_numpy.py --n N
 //
-//	  n   auto        jacobi   numpy eigh (fastest of T unset,   auto/numpy
-//	                                       SkylakeX, Zen)
-//	 13     14.3 (J)    14.2     18.1 (unset)                     0.79
-//	 39     94.0       217.1    128.7 (SkylakeX)                  0.73
-//	 66    345.1       873.7    358.0 (Zen)                       0.96
-//	165   3101        8614     2030 (SkylakeX)                    1.53
+//	  n    auto   jacobi   numpy, T = unset / SkylakeX / Zen   auto / fastest
+//	 13     9.7     13.4     16.8 /  16.3 /  16.1               0.60
+//	 39    83.7    171.3    115.7 / 116.6 / 121.8               0.72
+//	 66   256.4    665.9    287.5 / 284.8 / 305.5               0.90
+//	165    2465    10546     2233 /  2246 /  2464               1.10
 //
-// (J: Auto ran Jacobi, n < AutoMinN.) CPU time is compared because
-// wall-clock times on the loaded machine were 2–4× the CPU times for both
-// sides; the wall-clock medians, against the fastest numpy variant's, gave
-// auto/numpy 0.65, 0.74, 1.22 and 1.18 at n = 13, 39, 66, 165. numpy's
-// figure includes its Python call overhead (~5 µs).
-// OPENBLAS_CORETYPE changes eigh by less than the noise at these sizes
-// (unlike GEMM). Above n ≈ 100 LAPACK's blocked (level-3) reduction pulls
-// ahead of the unblocked one here.
+// (auto ran tridiagonal at every n here.) OPENBLAS_CORETYPE, which this
+// CPU needs for a fast OpenBLAS GEMM, changes eigh by less than the noise
+// at these sizes. Earlier the same day, under heavy load (wall clock 2–4×
+// CPU time), the CPU-time ratios auto/numpy were 0.69–0.80 at n = 39,
+// 0.96–1.25 at 66 and 1.4–1.7 at 165. Above n ≈ 100 LAPACK's blocked
+// (level-3) reduction pulls ahead of the unblocked one here.
 package eig
 
 import (
