@@ -10,7 +10,7 @@
 //     reliable even when the spectrum spans many orders of magnitude.
 //   - Tridiagonal: Householder reduction and implicit QL with Wilkinson
 //     shifts (LAPACK dsytrd + dsteqr): backward stable, eigenvalue errors
-//     ≲ n·ε·‖A‖ absolute, 2–3× faster than Jacobi at n ≥ 39.
+//     ≲ n·ε·‖A‖ absolute, 2–4× faster than Jacobi at n ≥ 39.
 //
 // The default, Auto, runs Tridiagonal on matrices of order ≥ AutoMinN
 // whose row scales max_j |a_ij| agree within GradedRowRatio (every LJ13
