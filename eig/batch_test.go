@@ -12,18 +12,22 @@ import (
 // TestBatchBitIdentical: Batch gives the same bits as Sym for every thread
 // count and GOMAXPROCS (each matrix is decomposed independently).
 func TestBatchBitIdentical(t *testing.T) {
+	forMethods(t, testBatchBitIdentical)
+}
+
+func testBatchBitIdentical(t *testing.T, opt *Options) {
 	n := 17
 	mats := make([][]float64, 50)
 	want := make([]Result, len(mats))
 	for i := range mats {
 		mats[i] = randSym(n, uint64(500+i))
-		want[i] = *mustSym(t, mats[i], n, nil)
+		want[i] = *mustSym(t, mats[i], n, opt)
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, procs := range []int{1, 2, 4} {
 		runtime.GOMAXPROCS(procs)
 		for _, threads := range []int{0, 1, 2, 3, 8, 100} {
-			got, err := Batch(mats, n, nil, threads)
+			got, err := Batch(mats, n, opt, threads)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -34,11 +38,11 @@ func TestBatchBitIdentical(t *testing.T) {
 	}
 	// BatchInto reuses dst without reallocating.
 	dst := make([]Result, len(mats))
-	if err := BatchInto(dst, mats, n, nil, 2); err != nil {
+	if err := BatchInto(dst, mats, n, opt, 2); err != nil {
 		t.Fatal(err)
 	}
 	p := &dst[3].Vectors[0]
-	if err := BatchInto(dst, mats, n, nil, 2); err != nil || &dst[3].Vectors[0] != p {
+	if err := BatchInto(dst, mats, n, opt, 2); err != nil || &dst[3].Vectors[0] != p {
 		t.Errorf("BatchInto reallocated or failed: %v", err)
 	}
 }

@@ -183,50 +183,62 @@ func TestAgainstLAPACK(t *testing.T) {
 	if len(ref.Value) != len(set) {
 		t.Fatalf("eigh.json has %d matrices, want %d: rerun eigh_reference.py", len(ref.Value), len(set))
 	}
-	for i, m := range set {
-		lp := ref.Value[i]
-		if lp.Name != m.Name {
-			t.Fatalf("eigh.json entry %d is %q, want %q", i, lp.Name, m.Name)
-		}
-		r := mustSym(t, m.A, m.N, nil)
-		res, orth := residual(m.A, m.N, r)
-		nrm := norm2(r)
-		t.Logf("%-24s residual/‖A‖ ours %.2e LAPACK %.2e; orthogonality ours %.2e LAPACK %.2e",
-			m.Name, res/nrm, lp.Residual/nrm, orth, lp.Orth)
-		// Accuracy at least LAPACK's: both are roundoff-level, so "at least"
-		// is asserted as ≤ 2× LAPACK's value (or ≤ n·ε·‖A‖ outright),
-		// which a wrong rotation or a lost mirror would exceed by orders.
-		if lim := max(2*lp.Residual, float64(m.N)*eps*nrm); res > lim {
-			t.Errorf("%s: residual %.3g > %.3g (LAPACK %.3g)", m.Name, res, lim, lp.Residual)
-		}
-		if lim := max(2*lp.Orth, float64(m.N)*eps); orth > lim {
-			t.Errorf("%s: orthogonality %.3g > %.3g (LAPACK %.3g)", m.Name, orth, lim, lp.Orth)
-		}
-		if m.Exact == nil {
-			// Same spectrum as LAPACK to n·ε·‖A‖ (both backward stable).
-			for j, v := range r.Values {
-				if d := math.Abs(v - lp.Values[j]); d > 4*float64(m.N)*eps*nrm {
-					t.Errorf("%s: λ_%d = %.17g, LAPACK %.17g", m.Name, j, v, lp.Values[j])
-				}
+	forMethods(t, func(t *testing.T, opt *Options) {
+		for i, m := range set {
+			lp := ref.Value[i]
+			if lp.Name != m.Name {
+				t.Fatalf("eigh.json entry %d is %q, want %q", i, lp.Name, m.Name)
 			}
-			continue
+			r := mustSym(t, m.A, m.N, opt)
+			res, orth := residual(m.A, m.N, r)
+			nrm := norm2(r)
+			t.Logf("%-24s residual/‖A‖ ours %.2e LAPACK %.2e; orthogonality ours %.2e LAPACK %.2e",
+				m.Name, res/nrm, lp.Residual/nrm, orth, lp.Orth)
+			// Accuracy at least LAPACK's: both are roundoff-level, so "at least"
+			// is asserted as ≤ 2× LAPACK's value (or ≤ n·ε·‖A‖ outright),
+			// which a wrong rotation or a lost mirror would exceed by orders.
+			if lim := max(2*lp.Residual, float64(m.N)*eps*nrm); res > lim {
+				t.Errorf("%s: residual %.3g > %.3g (LAPACK %.3g)", m.Name, res, lim, lp.Residual)
+			}
+			if lim := max(2*lp.Orth, float64(m.N)*eps); orth > lim {
+				t.Errorf("%s: orthogonality %.3g > %.3g (LAPACK %.3g)", m.Name, orth, lim, lp.Orth)
+			}
+			if m.Exact == nil || opt.Method == Tridiagonal {
+				// Same spectrum as LAPACK to n·ε·‖A‖ (both backward stable).
+				for j, v := range r.Values {
+					if d := math.Abs(v - lp.Values[j]); d > 4*float64(m.N)*eps*nrm {
+						t.Errorf("%s: λ_%d = %.17g, LAPACK %.17g", m.Name, j, v, lp.Values[j])
+					}
+				}
+				if m.Exact != nil {
+					// Tridiagonal is not relatively accurate on graded
+					// matrices (why Auto sends them to Jacobi): only the
+					// absolute bound above is asserted, the relative error logged.
+					rel := 0.0
+					for j, x := range m.Exact {
+						rel = max(rel, math.Abs(r.Values[j]-x)/math.Abs(x))
+					}
+					t.Logf("%-24s tridiagonal max relative eigenvalue error %.2e", m.Name, rel)
+				}
+				continue
+			}
+			// Graded: relative error of every eigenvalue against the 256-bit
+			// reference. Jacobi: ≲ n·ε·κ(H) ≈ 12·2.2e-16·3 ≈ 1e-14; asserted
+			// 1e-13. LAPACK's error is absolute (ε·‖A‖ ≈ 2e-4 here), so its
+			// relative error on the 1e-12 eigenvalues is large: asserted worse.
+			ours, theirs := 0.0, 0.0
+			for j, x := range m.Exact {
+				ours = max(ours, math.Abs(r.Values[j]-x)/math.Abs(x))
+				theirs = max(theirs, math.Abs(lp.Values[j]-x)/math.Abs(x))
+			}
+			t.Logf("%-24s max relative eigenvalue error: ours %.2e, LAPACK %.2e (λ from %.1e to %.1e)",
+				m.Name, ours, theirs, m.Exact[0], m.Exact[m.N-1])
+			if ours > 1e-13 {
+				t.Errorf("%s: max relative eigenvalue error %.3g > 1e-13", m.Name, ours)
+			}
+			if ours >= theirs {
+				t.Errorf("%s: relative error %.3g not better than LAPACK's %.3g", m.Name, ours, theirs)
+			}
 		}
-		// Graded: relative error of every eigenvalue against the 256-bit
-		// reference. Jacobi: ≲ n·ε·κ(H) ≈ 12·2.2e-16·3 ≈ 1e-14; asserted
-		// 1e-13. LAPACK's error is absolute (ε·‖A‖ ≈ 2e-4 here), so its
-		// relative error on the 1e-12 eigenvalues is large: asserted worse.
-		ours, theirs := 0.0, 0.0
-		for j, x := range m.Exact {
-			ours = max(ours, math.Abs(r.Values[j]-x)/math.Abs(x))
-			theirs = max(theirs, math.Abs(lp.Values[j]-x)/math.Abs(x))
-		}
-		t.Logf("%-24s max relative eigenvalue error: ours %.2e, LAPACK %.2e (λ from %.1e to %.1e)",
-			m.Name, ours, theirs, m.Exact[0], m.Exact[m.N-1])
-		if ours > 1e-13 {
-			t.Errorf("%s: max relative eigenvalue error %.3g > 1e-13", m.Name, ours)
-		}
-		if ours >= theirs {
-			t.Errorf("%s: relative error %.3g not better than LAPACK's %.3g", m.Name, ours, theirs)
-		}
-	}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hifm-go/hifm/eig"
@@ -18,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:    "bench eig",
-		summary: "measure the Jacobi eigensolver (µs per n×n symmetric matrix)",
+		summary: "measure the eigensolver (µs per n×n symmetric matrix)",
 		run:     runBenchEig,
 	})
 	register(&command{
@@ -33,11 +34,16 @@ type benchEigResult struct {
 	N           int     `json:"n"`
 	UsPerMatrix float64 `json:"us_per_matrix"` // median over runs
 	BestUs      float64 `json:"best_us_per_matrix"`
-	Threads     int     `json:"threads"`
-	Count       int     `json:"count"`
-	Runs        int     `json:"runs"`
-	Sweeps      float64 `json:"sweeps"` // mean sweeps per matrix
-	Kernels     string  `json:"kernels"`
+	// CPUUs is the median process CPU time per matrix (-1 where
+	// unavailable): steadier than wall time on a shared machine.
+	CPUUs   float64 `json:"cpu_us_per_matrix"`
+	Method  string  `json:"method"` // the -method flag
+	Ran     string  `json:"ran"`    // methods that ran, e.g. "tridiagonal" (Auto resolves per matrix)
+	Threads int     `json:"threads"`
+	Count   int     `json:"count"`
+	Runs    int     `json:"runs"`
+	Sweeps  float64 `json:"sweeps"` // mean sweeps per matrix
+	Kernels string  `json:"kernels"`
 }
 
 const (
@@ -47,21 +53,29 @@ const (
 
 func runBenchEig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench eig", `
-Times eig.Batch (cyclic Jacobi) on count random symmetric n×n matrices
-(entries uniform in [-1, 1), fixed seed) and prints the median time per
-matrix of several timed runs after a warm-up. count = 1 times one matrix
-at a time through a reused workspace.
+Times eig.Batch on count random symmetric n×n matrices (entries uniform
+in [-1, 1), fixed seed) and prints the median time per matrix of several
+timed runs after a warm-up, wall clock and process CPU time. count = 1
+times one matrix at a time through a reused workspace. -method picks the
+algorithm (auto: the default of eig.Sym). Compare with
+testdata/peers/eig_numpy.py (numpy.linalg.eigh) in the same time window.
 
 examples:
   hifm bench eig -n 39
-  hifm bench eig -n 39 -count 10000 -threads 2 --json`, stderr)
+  hifm bench eig -n 39 -count 2000 -threads 1 --json
+  hifm bench eig -n 165 -method jacobi`, stderr)
 	n := fs.Int("n", 39, fmt.Sprintf("matrix order (1..%d)", benchEigMaxN))
 	count := fs.Int("count", 1, "matrices per batch (≥ 1)")
 	threads := fs.Int("threads", 0, "goroutines for the batch (0: GOMAXPROCS)")
 	runs := fs.Int("runs", 5, "timed runs; the median is reported (1..100)")
+	methodName := fs.String("method", "auto", "algorithm: auto, jacobi or tridiagonal")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	method, err := eig.ParseMethod(*methodName)
+	if err != nil {
+		return usageError("-method: %v", err)
 	}
 	switch {
 	case *n < 1 || *n > benchEigMaxN:
@@ -79,7 +93,7 @@ examples:
 	if t == 0 {
 		t = runtime.GOMAXPROCS(0)
 	}
-	res, err := benchEig(*n, *count, t, *runs)
+	res, err := benchEig(*n, *count, t, *runs, method)
 	if err != nil {
 		return err
 	}
@@ -91,12 +105,13 @@ examples:
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "eig n=%d count=%d threads=%d kernels=%s: %.2f µs per matrix (median of %d runs, best %.2f), %.2f sweeps\n",
-		res.N, res.Count, res.Threads, res.Kernels, res.UsPerMatrix, res.Runs, res.BestUs, res.Sweeps)
+	_, err = fmt.Fprintf(stdout, "eig n=%d count=%d threads=%d kernels=%s method=%s (ran %s): %.2f µs per matrix (median of %d runs, best %.2f; CPU %.2f), %.2f sweeps\n",
+		res.N, res.Count, res.Threads, res.Kernels, res.Method, res.Ran, res.UsPerMatrix, res.Runs, res.BestUs, res.CPUUs, res.Sweeps)
 	return err
 }
 
-func benchEig(n, count, threads, runs int) (*benchEigResult, error) {
+func benchEig(n, count, threads, runs int, method eig.Method) (*benchEigResult, error) {
+	opt := &eig.Options{Method: method}
 	rng := rand.New(rand.NewPCG(39, 13))
 	mats := make([][]float64, count)
 	for k := range mats {
@@ -113,9 +128,9 @@ func benchEig(n, count, threads, runs int) (*benchEigResult, error) {
 	var ws *eig.Workspace
 	once := func() error {
 		if count == 1 {
-			return ws.Sym(&dst[0], mats[0], nil)
+			return ws.Sym(&dst[0], mats[0], opt)
 		}
-		return eig.BatchInto(dst, mats, n, nil, threads)
+		return eig.BatchInto(dst, mats, n, opt, threads)
 	}
 	if count == 1 {
 		ws = eig.NewWorkspace(n)
@@ -135,27 +150,33 @@ func benchEig(n, count, threads, runs int) (*benchEigResult, error) {
 		reps *= 2
 	}
 	us := make([]float64, runs)
+	cpu := make([]float64, runs)
 	for r := range us {
-		start := time.Now()
+		start, c0 := time.Now(), processCPUSeconds()
 		for range reps {
 			if err := once(); err != nil {
 				return nil, err
 			}
 		}
 		us[r] = float64(time.Since(start).Nanoseconds()) / 1e3 / float64(reps*count)
+		cpu[r] = -1
+		if c1 := processCPUSeconds(); c0 >= 0 && c1 >= c0 {
+			cpu[r] = (c1 - c0) * 1e6 / float64(reps*count)
+		}
 	}
 	sweeps := 0
+	var ran []string
 	for i := range dst {
 		sweeps += dst[i].Sweeps
+		if m := dst[i].Method.String(); !slices.Contains(ran, m) {
+			ran = append(ran, m)
+		}
 	}
+	slices.Sort(ran)
 	best := slices.Min(us)
-	slices.Sort(us)
-	med := us[runs/2]
-	if runs%2 == 0 {
-		med = (us[runs/2-1] + us[runs/2]) / 2
-	}
 	return &benchEigResult{
-		N: n, UsPerMatrix: med, BestUs: best, Threads: min(threads, count), Count: count, Runs: runs,
+		N: n, UsPerMatrix: median(us), BestUs: best, CPUUs: median(cpu), Method: method.String(), Ran: strings.Join(ran, ","),
+		Threads: min(threads, count), Count: count, Runs: runs,
 		Sweeps: float64(sweeps) / float64(count), Kernels: kernels.Name(),
 	}, nil
 }
@@ -163,8 +184,9 @@ func benchEig(n, count, threads, runs int) (*benchEigResult, error) {
 func runCrosscheckEig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("crosscheck eig", `
 Reads one symmetric matrix (shape (n,n)) or a stack (shape (k,n,n)) from a
-float32 or float64 .npy file, decomposes each with the Jacobi eigensolver,
-and writes an uncompressed .npz with two float64 arrays:
+float32 or float64 .npy file, decomposes each with the eigensolver (-method:
+auto picks tridiagonal QL for well-scaled matrices of order ≥ 10 and Jacobi
+for graded or small ones; jacobi keeps relative accuracy everywhere), and writes an uncompressed .npz with two float64 arrays:
 
   values   (k,n)    eigenvalues, ascending
   vectors  (k,n,n)  vectors[i][:, j] is the unit eigenvector of values[i][j];
@@ -182,9 +204,14 @@ examples:
 	symTol := fs.Float64("symtol", 0, "accepted asymmetry |a_ij − a_ji| relative to max|a| (0: 1e-10; < 0: no check)")
 	maxSweeps := fs.Int("max-sweeps", 0, "sweep limit per matrix (0: 60)")
 	threads := fs.Int("threads", 0, "goroutines (0: GOMAXPROCS)")
+	methodName := fs.String("method", "auto", "algorithm: auto, jacobi or tridiagonal")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	method, err := eig.ParseMethod(*methodName)
+	if err != nil {
+		return usageError("-method: %v", err)
 	}
 	switch {
 	case *in == "":
@@ -216,7 +243,7 @@ examples:
 	for i := range mats {
 		mats[i] = arr.Data[i*n*n : (i+1)*n*n : (i+1)*n*n]
 	}
-	opt := &eig.Options{SymTol: *symTol, MaxSweeps: *maxSweeps}
+	opt := &eig.Options{SymTol: *symTol, MaxSweeps: *maxSweeps, Method: method}
 	res, err := eig.Batch(mats, n, opt, *threads)
 	if err != nil {
 		var be *eig.BatchError
@@ -243,7 +270,7 @@ examples:
 	}
 	js, err := writeJSONFile(*out+".json", map[string]any{
 		"command": "crosscheck eig", "version": hifmBuildVersion(), "in": *in, "out": *out,
-		"k": k, "n": n, "symtol": *symTol, "max_sweeps": *maxSweeps, "kernels": kernels.Name(),
+		"k": k, "n": n, "symtol": *symTol, "max_sweeps": *maxSweeps, "method": method.String(), "kernels": kernels.Name(),
 		"mean_sweeps": float64(sweeps) / float64(k), "arrays": []string{"values", "vectors"},
 	})
 	if err != nil {

@@ -36,9 +36,24 @@ func TestBenchEigJSON(t *testing.T) {
 		!(r.UsPerMatrix > 0 && r.UsPerMatrix < 1e6) || r.BestUs > r.UsPerMatrix || !(r.Sweeps >= 1 && r.Sweeps < 20) {
 		t.Errorf("result %+v", r)
 	}
-	for _, key := range []string{`"n":6`, `"us_per_matrix":`, `"threads":2`, `"count":5`} {
+	for _, key := range []string{`"n":6`, `"us_per_matrix":`, `"threads":2`, `"count":5`, `"method":"auto"`, `"ran":"jacobi"`} {
 		if !strings.Contains(stdout.String(), key) {
 			t.Errorf("output lacks %s: %s", key, stdout.String())
+		}
+	}
+	// -method: at n = 20 auto runs the tridiagonal path (no sweeps), and
+	// -method jacobi forces sweeps.
+	for _, tc := range []struct{ method, ran string }{{"auto", "tridiagonal"}, {"tridiagonal", "tridiagonal"}, {"jacobi", "jacobi"}} {
+		stdout.Reset()
+		if code := run([]string{"bench", "eig", "-n", "20", "-count", "3", "-runs", "1", "-method", tc.method, "--json"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("-method %s: exit %d, stderr %q", tc.method, code, stderr.String())
+		}
+		var r benchEigResult
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Method != tc.method || r.Ran != tc.ran || (r.Sweeps == 0) != (tc.ran == "tridiagonal") || !(r.CPUUs == -1 || r.CPUUs >= 0) {
+			t.Errorf("-method %s: %+v", tc.method, r)
 		}
 	}
 }
@@ -56,7 +71,7 @@ func TestBenchEigText(t *testing.T) {
 func TestBenchEigBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-n", "0"}, {"-n", "x"}, {"-n", "5000"}, {"-count", "0"}, {"-count", "100000000"},
-		{"-threads", "-1"}, {"-runs", "0"}, {"--bogus"}, {"extra"},
+		{"-threads", "-1"}, {"-runs", "0"}, {"--bogus"}, {"extra"}, {"-method", "qr"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"bench", "eig"}, args...), &stdout, &stderr); code != 2 {
@@ -147,6 +162,7 @@ func TestCrosscheckEigErrors(t *testing.T) {
 		{[]string{"-out", out}, 2, "-in is required"},
 		{[]string{"-in", nonsq}, 2, "-out is required"},
 		{[]string{"-in", nonsq, "-out", out, "-max-sweeps", "-1"}, 2, "-max-sweeps"},
+		{[]string{"-in", nonsq, "-out", out, "-method", "qr"}, 2, "-method"},
 		{[]string{"-in", filepath.Join(dir, "missing.npy"), "-out", out}, 1, "missing.npy"},
 		{[]string{"-in", nonsq, "-out", out}, 1, "shape [2 3]"},
 		{[]string{"-in", vec, "-out", out}, 1, "shape [4]"},
