@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -282,4 +283,17 @@ examples:
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: values (%d,%d), vectors (%d,%d,%d); config %s.json\n", *out, k, n, k, n, n, *out)
 	return err
+}
+
+// median returns the median of xs (NaN when empty); xs is not modified.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	w := slices.Clone(xs)
+	slices.Sort(w)
+	if n := len(w); n%2 == 0 {
+		return (w[n/2-1] + w[n/2]) / 2
+	}
+	return w[len(w)/2]
 }
