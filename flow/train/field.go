@@ -445,8 +445,16 @@ func MergeNLL(parts ...*NLLResult) (*NLLResult, error) {
 		if out.FirstError == nil {
 			out.FirstError = p.FirstError
 		}
+		if p.Base != nil && len(p.Base) != len(p.NLL) {
+			return nil, fmt.Errorf("train: MergeNLL: part %d has %d NLL values and %d base points", k, len(p.NLL), len(p.Base))
+		}
 		out.NLL = append(out.NLL, p.NLL...)
 		out.NFE = append(out.NFE, p.NFE...)
+		if p.Base != nil {
+			out.Base = append(out.Base, p.Base...)
+		} else {
+			out.Base = append(out.Base, make([][]float64, len(p.NLL))...)
+		}
 	}
 	if err := out.summarize(); err != nil {
 		return nil, err
