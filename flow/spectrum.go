@@ -49,7 +49,7 @@ type Spectrum struct {
 }
 
 // Pipeline turns Hessians into Spectra (HIFM-MATH §3.1, §4; Algorithm 1's
-// precompute step): Jacobi → null/hyperbolic split (τ) → optional
+// precompute step): eig.Sym (tridiagonal QL, Jacobi for graded matrices) → null/hyperbolic split (τ) → optional
 // hyperbolize → condition-number rescale (K) → priority scaling (α, ε, T)
 // → diffusion (isotropic or anisotropic, σ²).
 type Pipeline struct {

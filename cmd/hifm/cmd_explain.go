@@ -226,7 +226,7 @@ func printExplain(w io.Writer, st *explainState) {
 	}
 	p("2. Energy: formation energy V(y) = ¼ Σ_(i,j) (|y_i − y_j|² − d_ij²)², d_ij from y1   (Eq. 25)")
 	p("   y1 is a minimum (V = 0); H = ∇²V(y1) = ½ RᵀR   (§4.1)")
-	p("3. Jacobi eigendecomposition H = Q Λ Qᵀ, eigenvalues ascending   (§2):")
+	p("3. eigendecomposition H = Q Λ Qᵀ (eig.Sym), eigenvalues ascending   (§2):")
 	p("     %s", fmtVec(st.RawEigen, 12))
 	p("4. Null space: λ_i < τ·λ_max with τ = %g gives %d zero eigenvalues   (§4)", c.NullTol, st.RawNullDim)
 	p("   (3 translations + 3 rotations of a rigid 3-D formation)")
