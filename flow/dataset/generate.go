@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/internal/splitmix"
 	"github.com/hifm-go/hifm/tensor"
 )
 
@@ -157,7 +158,7 @@ func Generate(n int, seed uint64, opt GenOptions) (*Set, error) {
 // probability; ε is then frozen at the mean log ε of the last half of
 // burn-in, so the kept phase is an exact MH chain) and keeps every
 // opt.Thin-th state. Chain c uses its own PCG stream seeded from
-// splitmix64(seed, c) and fills rows c, c+C, c+2C, …, so the result is
+// splitmix.Mix(seed ^ splitmix.Mix(c+1)) and fills rows c, c+C, c+2C, …, so the result is
 // bit-identical for any opt.Threads and GOMAXPROCS. A cancelled ctx stops
 // the run with ctx.Err().
 func GenerateContext(ctx context.Context, n int, seed uint64, opt GenOptions) (*Set, GenStats, error) {
@@ -232,7 +233,7 @@ func GenerateContext(ctx context.Context, n int, seed uint64, opt GenOptions) (*
 }
 
 // chainSeed derives the seed of chain c from the master seed.
-func chainSeed(seed uint64, c int) uint64 { return splitmix64(seed ^ splitmix64(uint64(c)+1)) }
+func chainSeed(seed uint64, c int) uint64 { return splitmix.Mix(seed ^ splitmix.Mix(uint64(c)+1)) }
 
 // target evaluates E′ and its gradient projected to the zero-COM subspace.
 type target struct {

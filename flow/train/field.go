@@ -11,6 +11,7 @@ import (
 
 	"github.com/hifm-go/hifm/autodiff"
 	"github.com/hifm-go/hifm/flow"
+	"github.com/hifm-go/hifm/flow/internal/splitmix"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/rk45"
 	"github.com/hifm-go/hifm/tensor"
@@ -344,7 +345,7 @@ func nll(ctx context.Context, net model.Net, cfg Config, xs [][]float64, opt NLL
 					return
 				}
 				if hutch {
-					f.SetProbes(rand.New(rand.NewPCG(mix(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes, cfg.Particles, cfg.SpatialDim)
+					f.SetProbes(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes, cfg.Particles, cfg.SpatialDim)
 				}
 				res[i], errs[i] = rk45.Solve(func(s float64, y, dy []float64) error {
 					if err := ctx.Err(); err != nil {
@@ -494,7 +495,7 @@ func Sample(ctx context.Context, net model.Net, cfg Config, count int, opt Sampl
 	y0s := make([][]float64, count)
 	for i := range y0s {
 		y0s[i] = make([]float64, n)
-		base.Sample(rand.New(rand.NewPCG(mix(opt.Seed, 0x73616d706c65), uint64(i))), y0s[i])
+		base.Sample(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x73616d706c65), uint64(i))), y0s[i])
 	}
 	workers := opt.Workers
 	if workers <= 0 {

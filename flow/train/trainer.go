@@ -16,6 +16,7 @@ import (
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/internal/splitmix"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/kernels"
@@ -83,7 +84,7 @@ func New(cfg Config, set *dataset.Set, workers int) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	net, err := model.New(cfg.Net, mix(cfg.Seed, 0x6e6574)) // "net"
+	net, err := model.New(cfg.Net, splitmix.Mix2(cfg.Seed, 0x6e6574)) // "net"
 	if err != nil {
 		return nil, err
 	}
@@ -221,14 +222,6 @@ func (t *Trainer) alloc() {
 	}
 }
 
-// mix is splitmix64 of a and b: independent stream seeds.
-func mix(a, b uint64) uint64 {
-	z := a + 0x9e3779b97f4a7c15*(b+1)
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // batchIndices fills idx with the data indices of the batch of step k: the
 // training set is visited in epochs, each a fresh permutation seeded by
 // (Seed, epoch), and batch k takes positions [kB, (k+1)B) of their
@@ -248,7 +241,7 @@ func (t *Trainer) batchIndices(k int64, idx []int) {
 			for i := range t.perm {
 				t.perm[i] = i
 			}
-			t.permPCG.Seed(mix(t.Cfg.Seed, 0x7065726d), uint64(e)) // "perm"
+			t.permPCG.Seed(splitmix.Mix2(t.Cfg.Seed, 0x7065726d), uint64(e)) // "perm"
 			t.permRNG.Shuffle(len(t.perm), func(a, b int) { t.perm[a], t.perm[b] = t.perm[b], t.perm[a] })
 			t.permEpoch = e
 		}
@@ -267,7 +260,7 @@ func (t *Trainer) Epoch(step int64) float64 {
 // randomness from the PCG stream of (Seed, k, chunk).
 func (t *Trainer) fill(k int64, ci int, ch *chunk) error {
 	n := t.n
-	ch.pcg.Seed(mix(t.Cfg.Seed, uint64(k)), mix(uint64(ci), 0x6368756e6b)) // "chunk"
+	ch.pcg.Seed(splitmix.Mix2(t.Cfg.Seed, uint64(k)), splitmix.Mix2(uint64(ci), 0x6368756e6b)) // "chunk"
 	rng := ch.rng
 	fc := &t.Cfg.Flow
 	for j, i := range ch.idx {
