@@ -11,6 +11,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 )
@@ -170,7 +171,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		trainSec := time.Since(ts).Seconds()
 		fmt.Fprintf(stderr, "demo: %s: test NLL of %d configurations (RK45, rtol = atol = 1e-2)…\n", m.name, len(xs))
 		ts = time.Now()
-		r, err := train.NLL(ctx, tr.Net, tr.Cfg, xs, train.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
+		r, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
 		if err != nil {
 			if interrupted(ctx, err) {
 				return fmt.Errorf("interrupted")

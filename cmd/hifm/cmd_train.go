@@ -15,6 +15,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor/npy"
@@ -335,7 +336,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		opt.EvalEvery = *evalEvery
 		opt.Eval = func(ctx context.Context, t *train.Trainer, info train.StepInfo) error {
-			r, err := train.NLL(ctx, t.Net, t.Cfg, evalXs, train.NLLOptions{Workers: th})
+			r, err := infer.NLL(ctx, t.Cfg.Inference(t.Net), evalXs, infer.NLLOptions{Workers: th})
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil // interrupted: the run stops and checkpoints

@@ -110,7 +110,7 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 	if cfg.Particles > 0 && set.Particles > 0 && (set.Particles != cfg.Particles || set.SpatialDim != cfg.SpatialDim) {
 		return nil, fmt.Errorf("train: data have %d particles in %d-D, the config %d in %d-D", set.Particles, set.SpatialDim, cfg.Particles, cfg.SpatialDim)
 	}
-	base, err := cfg.Base()
+	base, err := cfg.Inference(net).Base()
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 		t.pipe = &flow.Pipeline{Config: cfg.Flow}
 		switch cfg.Hessian {
 		case HessianFormation:
-			if t.spectra, err = FormationSpectra(t.pipe, t.data, cfg.Particles, cfg.SpatialDim, workers); err != nil {
+			if t.spectra, err = t.pipe.Spectra(t.data, energy.FormationHessian(cfg.Particles, cfg.SpatialDim), workers); err != nil {
 				return nil, err
 			}
 		case HessianEnergy, HessianEnergyMin:
@@ -156,20 +156,6 @@ func fingerprint(set *dataset.Set) *DataID {
 		h.Write(b[:])
 	}
 	return &DataID{N: set.N, Dim: set.Dim, SHA256: hex.EncodeToString(h.Sum(nil))}
-}
-
-// FormationSpectra is Algorithm 1's precompute step for particle data: the
-// Hessian H = ∇²V(y1) of the formation energy (Eq. 25) at every sample,
-// processed by the pipeline (HIFM-MATH §3.1, §4), on workers goroutines.
-func FormationSpectra(p *flow.Pipeline, data [][]float64, particles, dim, workers int) ([]*flow.Spectrum, error) {
-	return p.Spectra(data, func(_ int, y1, h []float64) error {
-		f, err := energy.NewFormation(y1, particles, dim, energy.CompleteGraph)
-		if err != nil {
-			return err
-		}
-		f.Hessian(y1, h)
-		return nil
-	}, workers)
 }
 
 // EnergySpectra is Algorithm 1's precompute step with the autodiff Hessian
