@@ -9,6 +9,8 @@ package dataset
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/hifm-go/hifm/flow/internal/com"
 )
 
 // Set is a data set of N samples of dimension Dim, row-major in Data
@@ -65,7 +67,7 @@ func JitteredClusters(n, p int, seed uint64) *Set {
 		for j := range y {
 			y[j] = ref[j] + 0.1*rng.NormFloat64()
 		}
-		removeCOM(y, p, 3)
+		com.Remove(y, 3)
 	}
 	return s
 }
