@@ -1,5 +1,7 @@
 package autodiff
 
+//go:generate go run fused_softplus_gen.go
+
 import "math"
 
 // SoftplusCached is Softplus evaluated by softplusSigmoid, four lanes at a
