@@ -324,9 +324,11 @@ func VJPInto(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []
 		return nil, fmt.Errorf("autodiff.VJP: nil output or cotangent")
 	}
 	g := out.g
-	if v.g != g || !tensor.SameShape(v.val.Shape, out.val.Shape) {
-		return nil, fmt.Errorf("autodiff.VJP: cotangent %s does not fit output %s (or another graph)",
-			tensor.ShapeString(v.val.Shape), tensor.ShapeString(out.val.Shape))
+	if v.g != g {
+		return nil, fmt.Errorf("autodiff.VJP: cotangent and output from different graphs")
+	}
+	if !tensor.SameShape(v.val.Shape, out.val.Shape) {
+		return nil, shapeErr("VJP", "cotangent must have the output's shape", v.val.Shape, out.val.Shape)
 	}
 	if out.idx < 0 {
 		return nil, fmt.Errorf("autodiff.VJP: output %s was not recorded", out)
@@ -418,7 +420,7 @@ func scalarCheck(api string, loss *Node) error {
 		return fmt.Errorf("autodiff.%s: nil loss", api)
 	}
 	if loss.val.Size() != 1 {
-		return fmt.Errorf("autodiff.%s: loss must have one element, has shape %s", api, tensor.ShapeString(loss.val.Shape))
+		return shapeErr(api, "loss must have one element", loss.val.Shape)
 	}
 	return nil
 }
