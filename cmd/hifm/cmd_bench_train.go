@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -160,12 +159,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	res.Seconds, res.MsPerStep = el, 1e3*el/float64(res.Steps)
 	res.SamplesPerS = float64(res.Steps*res.Batch) / el
 	if *asJSON {
-		js, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", js)
-		return err
+		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s (%d parameters), batch %d in chunks of %d, %d threads: %.0f samples/s (%.1f ms per step, %d steps; %s)\n",
 		res.Model, res.Params, res.Batch, res.Chunk, th, res.SamplesPerS, res.MsPerStep, res.Steps, res.Data)

@@ -197,12 +197,7 @@ func nllReportOf(r *infer.NLLResult, cfg train.Config, p *nllParams, spec *dataS
 
 func printNLLReport(stdout io.Writer, rep *nllReport, asJSON bool, method, data string) error {
 	if asJSON {
-		js, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", js)
-		return err
+		return writeJSON(stdout, rep)
 	}
 	printNLL(stdout, "test NLL", rep)
 	n := rep.Data.N
