@@ -31,6 +31,16 @@ func gaussianSet(n int, seed uint64, m, sd [2]float64) *dataset.Set {
 // clusterSet is jittered particle data (dataset.JitteredClusters).
 func clusterSet(n, p int, seed uint64) *dataset.Set { return dataset.JitteredClusters(n, p, seed) }
 
+// mustField is infer.NewNetField for a valid method.
+func mustField(t *testing.T, net model.Net, method string) *infer.NetField {
+	t.Helper()
+	f, err := infer.NewNetField(net, method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // mlpConfig and egnnConfig are small training configs (as in package
 // train's tests): the networks under test are trained for a few steps.
 func mlpConfig(kind flow.PathKind) train.Config {
@@ -74,9 +84,18 @@ func TestNLLMatchesLogLikelihood(t *testing.T) {
 	if diff := cmp.Diff(r1, r2); diff != "" {
 		t.Errorf("NLL depends on the worker count:\n%s", diff)
 	}
-	base, _ := tr.Cfg.Inference(tr.Net).Base()
-	_, t1, _ := tr.Cfg.Inference(tr.Net).Interval()
-	f, _ := infer.NewNetField(tr.Net, infer.DivExact)
+	base, err := tr.Cfg.Inference(tr.Net).Base()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, t1, err := tr.Cfg.Inference(tr.Net).Interval()
+	if err != nil || t0 != 0 || t1 != tr.Cfg.Flow.SMax() {
+		t.Fatalf("interval [%v, %v], %v: want [0, 1 − δ] of the finite scheme", t0, t1, err)
+	}
+	f, err := infer.NewNetField(tr.Net, infer.DivExact)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, x := range xs {
 		l, err := flow.LogLikelihood(f, base, x, flow.ODEOptions{RTol: 1e-2, ATol: 1e-2, T1: t1})
 		if err != nil {
@@ -111,7 +130,7 @@ func TestDivergence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, _ := infer.NewNetField(tr.Net, infer.DivExact)
+			f := mustField(t, tr.Net, infer.DivExact)
 			n := f.Dim()
 			y := append([]float64(nil), c.set.Row(0)...)
 			v := make([]float64, n)
@@ -126,9 +145,13 @@ func TestDivergence(t *testing.T) {
 			for i := range n {
 				yi := y[i]
 				y[i] = yi + h
-				_ = f.Velocity(s, y, vp)
+				if err := f.Velocity(s, y, vp); err != nil {
+					t.Fatal(err)
+				}
 				y[i] = yi - h
-				_ = f.Velocity(s, y, vm)
+				if err := f.Velocity(s, y, vm); err != nil {
+					t.Fatal(err)
+				}
 				y[i] = yi
 				fd += (vp[i] - vm[i]) / (2 * h)
 			}
@@ -137,7 +160,7 @@ func TestDivergence(t *testing.T) {
 			}
 			// The EGNN's analytic divergence (model.DivergenceNet) against
 			// n reverse sweeps: the same quantity by different roundings.
-			sw, _ := infer.NewNetField(tr.Net, infer.DivExact)
+			sw := mustField(t, tr.Net, infer.DivExact)
 			infer.SetNoAnalytic(sw)
 			sw.Particles, sw.SpatialDim = c.cfg.Particles, c.cfg.SpatialDim // subspace correction ≈ 0 for the EGNN
 			div2, err := sw.VelocityDiv(s, y, vp)
@@ -149,7 +172,7 @@ func TestDivergence(t *testing.T) {
 			if !cmp.Equal(div, div2, cmpopts.EquateApprox(1e-12, 1e-13)) || !cmp.Equal(v, vp, cmpopts.EquateApprox(0, 1e-14)) {
 				t.Errorf("divergence %v (net's own) vs %v (reverse sweeps); velocities %v vs %v", div, div2, v, vp)
 			}
-			hf, _ := infer.NewNetField(tr.Net, infer.DivHutchinson)
+			hf := mustField(t, tr.Net, infer.DivHutchinson)
 			hf.SetProbes(rand.New(rand.NewPCG(1, 2)), 4000, 0, 0)
 			est, err := hf.VelocityDiv(s, y, v)
 			if err != nil {
@@ -238,7 +261,7 @@ func TestSubspaceDivergence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _ := infer.NewNetField(tr.Net, infer.DivExact)
+	f := mustField(t, tr.Net, infer.DivExact)
 	f.Particles, f.SpatialDim = p, 3
 	n := 3 * p
 	y := append([]float64(nil), set.Row(1)...)
@@ -266,14 +289,21 @@ func TestSubspaceDivergence(t *testing.T) {
 		for k := range n {
 			yp[k], ym[k] = y[k]+h*w[k], y[k]-h*w[k]
 		}
-		_ = f.Velocity(0.4, yp, vp)
-		_ = f.Velocity(0.4, ym, vm)
+		if err := f.Velocity(0.4, yp, vp); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Velocity(0.4, ym, vm); err != nil {
+			t.Fatal(err)
+		}
 		for k := range n {
 			fd += w[k] * (vp[k] - vm[k]) / (2 * h)
 		}
 	}
-	full, _ := infer.NewNetField(tr.Net, infer.DivExact)
-	fullDiv, _ := full.VelocityDiv(0.4, y, vp)
+	full := mustField(t, tr.Net, infer.DivExact)
+	fullDiv, err := full.VelocityDiv(0.4, y, vp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !cmp.Equal(div, fd, cmpopts.EquateApprox(0, 1e-6)) {
 		t.Errorf("subspace divergence %v, finite differences %v (full trace %v)", div, fd, fullDiv)
 	}
