@@ -24,10 +24,6 @@ type NetField struct {
 	Net model.Net
 	// Method is DivExact (default) or DivHutchinson.
 	Method string
-	// Probes are the Hutchinson probes (each of length Dim) used by
-	// VelocityDiv; set them once per solve (SetProbes) so that the
-	// estimate is a fixed function of (s, y) during it.
-	Probes [][]float64
 	// Particles and SpatialDim (> 0 for particle data) make the field live
 	// on the zero-centre-of-mass subspace (HIFM-MATH §4): the velocity's
 	// centre of mass is removed, v ← P f, and the divergence is the
@@ -42,11 +38,16 @@ type NetField struct {
 	// (export_test.go).
 	noAnalytic bool
 
+	// probes are the Hutchinson probes (each of length Dim) used by
+	// VelocityDiv, set once per solve by SetProbes so that the estimate is
+	// a fixed function of (s, y) during it; probeT are their tensors.
+	probes [][]float64
+	probeT []*tensor.Tensor
+
 	ones []*tensor.Tensor // 1_d seeds for the subspace correction
 
-	g      *autodiff.Graph
-	y, s   *tensor.Tensor
-	probeT []*tensor.Tensor
+	g    *autodiff.Graph
+	y, s *tensor.Tensor
 }
 
 // NewNetField returns the field of net with the given divergence method.
@@ -72,15 +73,15 @@ func (f *NetField) Dim() int { return f.Net.Dim() }
 // tr(P J P) (HIFM-MATH §4, §6).
 func (f *NetField) SetProbes(rng *rand.Rand, k, particles, dim int) {
 	n := f.Dim()
-	if len(f.Probes) != k {
-		f.Probes = make([][]float64, k)
+	if len(f.probes) != k {
+		f.probes = make([][]float64, k)
 		f.probeT = make([]*tensor.Tensor, k)
-		for i := range f.Probes {
-			f.Probes[i] = make([]float64, n)
-			f.probeT[i] = tensor.FromSlice(f.Probes[i], 1, n)
+		for i := range f.probes {
+			f.probes[i] = make([]float64, n)
+			f.probeT[i] = tensor.FromSlice(f.probes[i], 1, n)
 		}
 	}
-	for _, p := range f.Probes {
+	for _, p := range f.probes {
 		for i := range p {
 			p[i] = float64(2*int(rng.Uint64()&1) - 1)
 		}
