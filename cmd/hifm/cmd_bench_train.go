@@ -82,7 +82,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	switch *kind {
 	case model.KindEGNN:
-		res.Batch, res.Chunk, res.Steps = 256, train.DefaultChunk, 10
+		res.Batch, res.Chunk, res.Steps = 256, train.DefaultConfig().Chunk, 10
 		if s, err := dataset.LoadLJ13Split("train"); err == nil {
 			set, _ = s.Subset(min(s.N, 1000))
 			res.Data = "LJ13 reference (first 1000)"

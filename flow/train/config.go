@@ -87,11 +87,11 @@ type DataID struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Paper defaults (HIFM-MATH §5): AdamW lr 1e-4, optax's β, ε, decay.
+// Paper defaults (HIFM-MATH §5), read through DefaultConfig.
 const (
-	DefaultBatch = 256
-	DefaultChunk = 32
-	DefaultSteps = 10000
+	defaultBatch = 256
+	defaultChunk = 32
+	defaultSteps = 10000
 )
 
 // DefaultConfig returns the paper's settings for LJ13 with the EGNN: HI-FM
@@ -103,9 +103,9 @@ func DefaultConfig() Config {
 		Optim:      model.DefaultAdamW(),
 		Particles:  13,
 		SpatialDim: 3,
-		Steps:      DefaultSteps,
-		Batch:      DefaultBatch,
-		Chunk:      DefaultChunk,
+		Steps:      defaultSteps,
+		Batch:      defaultBatch,
+		Chunk:      defaultChunk,
 		Seed:       1,
 	}
 }
@@ -131,7 +131,7 @@ func (c Config) withDefaults() Config {
 		c.IsoLambda = 1
 	}
 	if c.Chunk == 0 {
-		c.Chunk = DefaultChunk
+		c.Chunk = defaultChunk
 	}
 	return c
 }
