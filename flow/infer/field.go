@@ -21,9 +21,8 @@ const (
 // graph, reused (Reset) at every evaluation, so a NetField belongs to one
 // goroutine; the network itself is shared read-only.
 type NetField struct {
-	Net model.Net
-	// Method is DivExact (default) or DivHutchinson.
-	Method string
+	net    model.Net
+	method string // DivExact or DivHutchinson (NewNetField)
 	// Particles and SpatialDim (> 0 for particle data) make the field live
 	// on the zero-centre-of-mass subspace (HIFM-MATH §4): the velocity's
 	// centre of mass is removed, v ← P f, and the divergence is the
@@ -60,12 +59,12 @@ func NewNetField(net model.Net, method string) (*NetField, error) {
 		return nil, fmt.Errorf("infer: divergence method %q: want %q or %q", method, DivExact, DivHutchinson)
 	}
 	n := net.Dim()
-	return &NetField{Net: net, Method: method, g: autodiff.NewGraph(),
+	return &NetField{net: net, method: method, g: autodiff.NewGraph(),
 		y: tensor.Zeros(1, n), s: tensor.Zeros(1, 1)}, nil
 }
 
 // Dim is the data dimension.
-func (f *NetField) Dim() int { return f.Net.Dim() }
+func (f *NetField) Dim() int { return f.net.Dim() }
 
 // SetProbes draws k Rademacher probes from rng (Hutchinson's estimator).
 // For particle data (particles > 0) each probe is projected onto the
@@ -97,9 +96,9 @@ func (f *NetField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.No
 	f.s.Data[0] = s
 	var out, yn *autodiff.Node
 	err := tensor.Catch(func() {
-		p := model.Bind(f.g, f.Net)
+		p := model.Bind(f.g, f.net)
 		yn = f.g.Var(f.y)
-		out = f.Net.Forward(f.g, p, yn, f.g.Const(f.s))
+		out = f.net.Forward(f.g, p, yn, f.g.Const(f.s))
 	})
 	return out, yn, err
 }
@@ -153,14 +152,14 @@ func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
 // autodiff.Divergence: n reverse sweeps of one forward pass) or by
 // Hutchinson with the probes set by SetProbes.
 func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
-	if dn, ok := f.Net.(model.DivergenceNet); ok && f.Method == DivExact && !f.noAnalytic {
+	if dn, ok := f.net.(model.DivergenceNet); ok && f.method == DivExact && !f.noAnalytic {
 		f.g.Reset()
 		copy(f.y.Data, y)
 		f.s.Data[0] = s
 		var out, div *autodiff.Node
 		var have bool
 		if err := tensor.Catch(func() {
-			out, div, have = dn.ForwardDivergence(f.g, model.Bind(f.g, f.Net), f.g.Const(f.y), f.g.Const(f.s))
+			out, div, have = dn.ForwardDivergence(f.g, model.Bind(f.g, f.net), f.g.Const(f.y), f.g.Const(f.s))
 		}); err != nil {
 			return 0, err
 		}
@@ -175,7 +174,7 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 	}
 	f.copyVelocity(v, out)
 	var d *tensor.Tensor
-	if f.Method == DivHutchinson {
+	if f.method == DivHutchinson {
 		if len(f.probeT) == 0 {
 			return 0, fmt.Errorf("infer: Hutchinson divergence without probes (call SetProbes)")
 		}

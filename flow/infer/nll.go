@@ -139,7 +139,7 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt NLLOptions) (*NLLResu
 	for w := range current {
 		current[w] = -1
 	}
-	hutch := fields[0].Method == DivHutchinson
+	hutch := fields[0].method == DivHutchinson
 	solver := rk45.Options{RTol: opt.RTol, ATol: opt.ATol, MaxSteps: opt.MaxSteps}
 	res := make([]*rk45.Result, len(xs))
 	errs := make([]error, len(xs))
