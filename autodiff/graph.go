@@ -44,8 +44,10 @@
 // *tensor.ShapeError whose Op is "autodiff.<Op>" and which lists the shapes.
 // The API functions (VJP, Grad, GradValues, JVP, HVP, Hessian, Divergence,
 // Hutchinson) validate their arguments and convert such panics raised while
-// they run into returned errors with tensor.Catch; callers that build graphs
-// from user data can do the same with Catch.
+// they run into returned errors with tensor.Catch; a shape problem in their
+// arguments is returned as a *tensor.ShapeError too (errors.As finds it).
+// Callers that build graphs from user data can do the same with Catch. This
+// is the project's one error policy (docs/CONTRIBUTING.md, "Errors").
 package autodiff
 
 import (
