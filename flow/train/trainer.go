@@ -138,7 +138,11 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 				return nil, err
 			}
 		case HessianEnergy, HessianEnergyMin:
-			if t.spectra, err = EnergySpectra(t.pipe, t.data, cfg.Energy, cfg.Hessian == HessianEnergyMin, workers); err != nil {
+			hess, err := energy.ToyHessian(cfg.Energy, cfg.Hessian == HessianEnergyMin)
+			if err != nil {
+				return nil, err
+			}
+			if t.spectra, err = t.pipe.Spectra(t.data, hess, workers); err != nil {
 				return nil, err
 			}
 		}
@@ -156,31 +160,6 @@ func fingerprint(set *dataset.Set) *DataID {
 		h.Write(b[:])
 	}
 	return &DataID{N: set.N, Dim: set.Dim, SHA256: hex.EncodeToString(h.Sum(nil))}
-}
-
-// EnergySpectra is Algorithm 1's precompute step with the autodiff Hessian
-// of the toy energy called name (energy.NewToy): H = ∇²V at each sample, or
-// at the minimum nearest to it when atMin (the "energy" and "energy-min"
-// sources), processed by the pipeline, on workers goroutines.
-func EnergySpectra(p *flow.Pipeline, data [][]float64, name string, atMin bool, workers int) ([]*flow.Spectrum, error) {
-	e, err := energy.NewToy(name)
-	if err != nil {
-		return nil, err
-	}
-	return p.Spectra(data, func(_ int, y1, h []float64) error {
-		if len(y1) != e.Dim() {
-			return fmt.Errorf("train: energy %q is %d-dimensional, the sample %d", name, e.Dim(), len(y1))
-		}
-		at := y1
-		if atMin {
-			at = make([]float64, len(y1))
-			if !e.NearestMinimum(y1, at) {
-				return fmt.Errorf("train: the sample %v has no unique nearest minimum of %q", y1, name)
-			}
-		}
-		energy.AutodiffHessian(e, at, h)
-		return nil
-	}, workers)
 }
 
 func (t *Trainer) alloc() {
