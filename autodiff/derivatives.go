@@ -43,8 +43,11 @@ func JVP(y, x *Node, v *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := sameGraph("JVP", y, x); err != nil {
 		return nil, err
 	}
-	if v == nil || !tensor.SameShape(v.Shape, x.val.Shape) {
-		return nil, fmt.Errorf("autodiff.JVP: tangent shape does not match x %s", tensor.ShapeString(x.val.Shape))
+	if v == nil {
+		return nil, fmt.Errorf("autodiff.JVP: nil tangent")
+	}
+	if !tensor.SameShape(v.Shape, x.val.Shape) {
+		return nil, shapeErr("JVP", "tangent must have x's shape", v.Shape, x.val.Shape)
 	}
 	g := y.g
 	u := g.Var(tensor.New(y.val.Shape...))
@@ -65,8 +68,11 @@ func HVP(f, x *Node, v *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := sameGraph("HVP", f, x); err != nil {
 		return nil, err
 	}
-	if v == nil || !tensor.SameShape(v.Shape, x.val.Shape) {
-		return nil, fmt.Errorf("autodiff.HVP: vector shape does not match x %s", tensor.ShapeString(x.val.Shape))
+	if v == nil {
+		return nil, fmt.Errorf("autodiff.HVP: nil vector")
+	}
+	if !tensor.SameShape(v.Shape, x.val.Shape) {
+		return nil, shapeErr("HVP", "vector must have x's shape", v.Shape, x.val.Shape)
 	}
 	gr, err := Grad(f, x)
 	if err != nil {
@@ -132,13 +138,12 @@ func perSample(api string, y, x *Node, batch bool) (b, n int, err error) {
 		return 0, 0, err
 	}
 	if !tensor.SameShape(y.val.Shape, x.val.Shape) {
-		return 0, 0, fmt.Errorf("autodiff.%s: field %s and x %s must have the same shape", api,
-			tensor.ShapeString(y.val.Shape), tensor.ShapeString(x.val.Shape))
+		return 0, 0, shapeErr(api, "field and x must have the same shape", y.val.Shape, x.val.Shape)
 	}
 	b = 1
 	if batch {
 		if len(x.val.Shape) < 1 || x.val.Shape[0] < 1 {
-			return 0, 0, fmt.Errorf("autodiff.%s: batched x %s needs a leading batch axis", api, tensor.ShapeString(x.val.Shape))
+			return 0, 0, shapeErr(api, "batched x needs a leading batch axis", x.val.Shape)
 		}
 		b = x.val.Shape[0]
 	}
@@ -201,8 +206,11 @@ func Hutchinson(y, x *Node, probes []*tensor.Tensor, batch bool) (*tensor.Tensor
 	out := divShape(b, batch)
 	g := y.g
 	for k, p := range probes {
-		if p == nil || !tensor.SameShape(p.Shape, x.val.Shape) {
-			return nil, fmt.Errorf("autodiff.Hutchinson: probe %d does not have x's shape %s", k, tensor.ShapeString(x.val.Shape))
+		if p == nil {
+			return nil, fmt.Errorf("autodiff.Hutchinson: probe %d is nil", k)
+		}
+		if !tensor.SameShape(p.Shape, x.val.Shape) {
+			return nil, shapeErr("Hutchinson", fmt.Sprintf("probe %d must have x's shape", k), p.Shape, x.val.Shape)
 		}
 		m := g.mark()
 		gx, err := VJP(y, g.Const(p), []*Node{x}, false)

@@ -414,24 +414,33 @@ func TestErrors(t *testing.T) {
 	if err := tensor.Catch(func() { Add(a, other) }); err == nil || !strings.Contains(err.Error(), "another graph") {
 		t.Errorf("mixing graphs: got %v", err)
 	}
+	// API functions return shape errors as *tensor.ShapeError too
+	// (docs/CONTRIBUTING.md, "Errors").
+	isShape := func(err error) bool { return errors.As(err, new(*tensor.ShapeError)) }
 	s := Sum(a)
-	if _, err := VJP(s, g.Full(1, 2), []*Node{a}, false); err == nil || !strings.Contains(err.Error(), "cotangent") {
+	if _, err := VJP(s, g.Full(1, 2), []*Node{a}, false); !isShape(err) || !strings.Contains(err.Error(), "cotangent") {
 		t.Errorf("bad cotangent: got %v", err)
 	}
-	if _, err := Grad(Square(a), a); err == nil || !strings.Contains(err.Error(), "(2, 3)") {
+	if _, err := Grad(Square(a), a); !isShape(err) || !strings.Contains(err.Error(), "(2, 3)") {
 		t.Errorf("non-scalar loss: got %v", err)
 	}
 	c := g.Const(tensor.New(3))
 	if _, err := Grad(Sum(c), c); err == nil || !strings.Contains(err.Error(), "Graph.Var") {
 		t.Errorf("gradient w.r.t. a constant: got %v", err)
 	}
-	if _, err := Divergence(Sum(a), a, true); err == nil || !strings.Contains(err.Error(), "same shape") {
+	if _, err := Divergence(Sum(a), a, true); !isShape(err) || !strings.Contains(err.Error(), "same shape") {
 		t.Errorf("divergence of a non-field: got %v", err)
 	}
-	if _, err := Hutchinson(a, a, []*tensor.Tensor{tensor.New(3)}, true); err == nil || !strings.Contains(err.Error(), "probe 0") {
+	if _, err := Hutchinson(a, a, []*tensor.Tensor{tensor.New(3)}, true); !isShape(err) || !strings.Contains(err.Error(), "probe 0") {
 		t.Errorf("bad probe: got %v", err)
 	}
-	if _, err := HessianFunc(func(x *Node) *Node { return Sum(Add(x, b)) }, tensor.New(3)); err == nil || !strings.Contains(err.Error(), "autodiff.Add") {
+	if _, err := JVP(s, a, tensor.New(3)); !isShape(err) || !strings.Contains(err.Error(), "autodiff.JVP: shape mismatch (3) vs (2, 3)") {
+		t.Errorf("bad tangent: got %v", err)
+	}
+	if _, err := HVP(s, a, tensor.New(2, 2)); !isShape(err) {
+		t.Errorf("bad HVP vector: got %v", err)
+	}
+	if _, err := HessianFunc(func(x *Node) *Node { return Sum(Add(x, b)) }, tensor.New(3)); !isShape(err) || !strings.Contains(err.Error(), "autodiff.Add") {
 		t.Errorf("HessianFunc with a bad graph: got %v", err)
 	}
 	// A wrt node the output does not depend on gets zeros.

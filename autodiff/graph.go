@@ -27,14 +27,27 @@
 // are visited. Both modes execute identical arithmetic, so first derivatives
 // agree bit for bit.
 //
+// # Fused ops
+//
+// The files fused_*.go hold general fused ops: several elementwise or
+// linear steps computed as one node with a hand-written VJP, for speed only
+// (same value as the composed graph ops, checked by their tests). DenseAct
+// is a dense layer plus activation, GatherOuterAct a gathered outer product
+// plus activation, GroupNormFast group normalisation, and SoftplusCached,
+// SiLUCached and SigmoidFast activations that keep σ(x) for the backward
+// sweep (AVX2+FMA assembly written by `go generate`: fused_softplus_gen.go). The EGNN and
+// UNet models use them, but nothing in them is specific to a model.
+//
 // # Errors
 //
 // Ops are programming-level building blocks: a shape mismatch panics with a
 // *tensor.ShapeError whose Op is "autodiff.<Op>" and which lists the shapes.
 // The API functions (VJP, Grad, GradValues, JVP, HVP, Hessian, Divergence,
 // Hutchinson) validate their arguments and convert such panics raised while
-// they run into returned errors with tensor.Catch; callers that build graphs
-// from user data can do the same with Catch.
+// they run into returned errors with tensor.Catch; a shape problem in their
+// arguments is returned as a *tensor.ShapeError too (errors.As finds it).
+// Callers that build graphs from user data can do the same with Catch. This
+// is the project's one error policy (docs/CONTRIBUTING.md, "Errors").
 package autodiff
 
 import (
@@ -313,9 +326,11 @@ func VJPInto(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []
 		return nil, fmt.Errorf("autodiff.VJP: nil output or cotangent")
 	}
 	g := out.g
-	if v.g != g || !tensor.SameShape(v.val.Shape, out.val.Shape) {
-		return nil, fmt.Errorf("autodiff.VJP: cotangent %s does not fit output %s (or another graph)",
-			tensor.ShapeString(v.val.Shape), tensor.ShapeString(out.val.Shape))
+	if v.g != g {
+		return nil, fmt.Errorf("autodiff.VJP: cotangent and output from different graphs")
+	}
+	if !tensor.SameShape(v.val.Shape, out.val.Shape) {
+		return nil, shapeErr("VJP", "cotangent must have the output's shape", v.val.Shape, out.val.Shape)
 	}
 	if out.idx < 0 {
 		return nil, fmt.Errorf("autodiff.VJP: output %s was not recorded", out)
@@ -407,7 +422,7 @@ func scalarCheck(api string, loss *Node) error {
 		return fmt.Errorf("autodiff.%s: nil loss", api)
 	}
 	if loss.val.Size() != 1 {
-		return fmt.Errorf("autodiff.%s: loss must have one element, has shape %s", api, tensor.ShapeString(loss.val.Shape))
+		return shapeErr(api, "loss must have one element", loss.val.Shape)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/hifm-go/hifm/flow/internal/com"
 )
 
 // Base is the base distribution p_0 of a flow: it draws y0 and gives the
@@ -94,13 +96,7 @@ func (b ZeroCOMBase) LogDensity(y []float64) float64 {
 		m = make([]float64, 0, d)
 	}
 	m = m[:d]
-	clear(m)
-	for i, x := range y {
-		m[i%d] += x
-	}
-	for k := range m {
-		m[k] /= float64(b.Particles)
-	}
+	com.Mean(y, d, m)
 	var q float64
 	for i, x := range y {
 		x -= m[i%d]
@@ -110,16 +106,4 @@ func (b ZeroCOMBase) LogDensity(y []float64) float64 {
 }
 
 // RemoveCOM subtracts the mean particle from y (particles of dim coordinates).
-func RemoveCOM(y []float64, dim int) {
-	p := len(y) / dim
-	for k := range dim {
-		var m float64
-		for i := range p {
-			m += y[i*dim+k]
-		}
-		m /= float64(p)
-		for i := range p {
-			y[i*dim+k] -= m
-		}
-	}
-}
+func RemoveCOM(y []float64, dim int) { com.Remove(y, dim) }

@@ -21,14 +21,7 @@ func TestSamplerAndResidual(t *testing.T) {
 		cfg.Scheme = scheme
 		cfg.Delta = 0.01
 		pl := Pipeline{Config: cfg}
-		spectra, err := pl.Spectra(data, func(_ int, y1, h []float64) error {
-			f, err := energy.NewFormation(y1, 13, 3, energy.CompleteGraph)
-			if err != nil {
-				return err
-			}
-			f.Hessian(y1, h)
-			return nil
-		}, 0)
+		spectra, err := pl.Spectra(data, energy.FormationHessian(13, 3), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,14 +27,7 @@ func TestLJ13FormationSpectra(t *testing.T) {
 	for i := range y1s {
 		y1s[i] = a.Data[i*39 : (i+1)*39]
 	}
-	hess := func(_ int, y1, h []float64) error {
-		f, err := energy.NewFormation(y1, 13, 3, energy.CompleteGraph)
-		if err != nil {
-			return err
-		}
-		f.Hessian(y1, h)
-		return nil
-	}
+	hess := energy.FormationHessian(13, 3) // Algorithm 1's precompute, as the trainer runs it
 	for _, pr := range []Priority{PriorityInterpolant, PriorityData} {
 		cfg := Default()
 		cfg.Priority, cfg.Alpha = pr, 1.5

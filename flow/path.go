@@ -1,9 +1,10 @@
 package flow
 
 import (
-	"fmt"
 	"math"
 	"sync"
+
+	"github.com/hifm-go/hifm/tensor"
 )
 
 // Path is a Gaussian conditional probability path p_s(y | y1) together with
@@ -12,8 +13,9 @@ import (
 //
 // s is always the interpolant in [0, 1]. spec is the per-sample spectrum
 // (ignored by the OT path, may be nil there). Outputs must not alias inputs.
-// Slices of the wrong length are programming errors and panic; user data
-// is validated by the callers (e.g. CheckBatch).
+// Slices of the wrong length are programming errors and panic with a
+// *tensor.ShapeError; user data is validated by the callers (e.g.
+// CheckBatch).
 type Path interface {
 	// Dim is the data dimension n (0: any).
 	Dim() int
@@ -28,7 +30,7 @@ type Path interface {
 
 func mustLen(op string, v []float64, n int) {
 	if len(v) != n {
-		panic(fmt.Sprintf("flow.%s: length %d, want %d", op, len(v), n))
+		panic(&tensor.ShapeError{Op: "flow." + op, Shapes: [][]int{{len(v)}, {n}}, Msg: "wrong slice length"})
 	}
 }
 

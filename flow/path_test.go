@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
 
@@ -678,5 +679,23 @@ func TestIsotropicSpectrumInto(t *testing.T) {
 	}
 	if err := (&Pipeline{Config: Default()}).IsotropicSpectrumInto(&sp, -1, make([]float64, 3)); err == nil {
 		t.Error("λ = −1 accepted")
+	}
+}
+
+// TestWrongLengthPanicsWithShapeError: the error policy (docs/CONTRIBUTING.md,
+// "Errors"): a slice of the wrong length is a *tensor.ShapeError panic that
+// tensor.Catch turns into an error naming the method.
+func TestWrongLengthPanicsWithShapeError(t *testing.T) {
+	p := OTPath{SigmaMin: 0.01, Sigma0: 1}
+	b := GaussianBase{N: 3, Sigma0: 1}
+	for name, f := range map[string]func(){
+		"flow.GaussianBase.LogDensity": func() { b.LogDensity(make([]float64, 2)) },
+		"flow.OTPath.Mean":             func() { p.Mean(make([]float64, 2), make([]float64, 3), 0.5, nil) },
+	} {
+		err := tensor.Catch(f)
+		var se *tensor.ShapeError
+		if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), name+": shape mismatch (2) vs (3)") {
+			t.Errorf("%s: got %v", name, err)
+		}
 	}
 }

@@ -41,7 +41,11 @@ type ShapeError struct {
 
 func (e *ShapeError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tensor.%s: shape mismatch", e.Op)
+	op := e.Op
+	if !strings.Contains(op, ".") { // tensor's own ops; other packages qualify theirs
+		op = "tensor." + op
+	}
+	fmt.Fprintf(&b, "%s: shape mismatch", op)
 	for i, s := range e.Shapes {
 		if i == 0 {
 			b.WriteString(" ")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -58,12 +57,7 @@ examples:
 	res := benchGemmResult{N: *n, Threads: kernels.Threads(), Kernels: kernels.Name()}
 	res.GFLOPS = benchGemm(*n, *runs)
 	if *asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return writeJSON(stdout, res)
 	}
 	_, err := fmt.Fprintf(stdout, "gemm n=%d threads=%d kernels=%s (%s): %.2f GFLOP/s (median of %d runs)\n",
 		res.N, res.Threads, res.Kernels, kernels.GemmKernel(), res.GFLOPS, *runs)

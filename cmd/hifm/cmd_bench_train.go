@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -83,7 +82,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	switch *kind {
 	case model.KindEGNN:
-		res.Batch, res.Chunk, res.Steps = 256, train.DefaultChunk, 10
+		res.Batch, res.Chunk, res.Steps = 256, train.DefaultConfig().Chunk, 10
 		if s, err := dataset.LoadLJ13Split("train"); err == nil {
 			set, _ = s.Subset(min(s.N, 1000))
 			res.Data = "LJ13 reference (first 1000)"
@@ -160,12 +159,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	res.Seconds, res.MsPerStep = el, 1e3*el/float64(res.Steps)
 	res.SamplesPerS = float64(res.Steps*res.Batch) / el
 	if *asJSON {
-		js, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", js)
-		return err
+		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s (%d parameters), batch %d in chunks of %d, %d threads: %.0f samples/s (%.1f ms per step, %d steps; %s)\n",
 		res.Model, res.Params, res.Batch, res.Chunk, th, res.SamplesPerS, res.MsPerStep, res.Steps, res.Data)

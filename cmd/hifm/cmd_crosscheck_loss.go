@@ -97,7 +97,7 @@ func runCrosscheckLoss(args []string, stdout, stderr io.Writer) error {
 		source = *cfgPath
 	}
 	if *chunk == 0 {
-		*chunk = train.DefaultChunk
+		*chunk = train.DefaultConfig().Chunk
 		if tc != nil && tc.Chunk > 0 {
 			*chunk = tc.Chunk
 		}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/hifm-go/hifm/flow/train"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
@@ -74,7 +74,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 		return usageError("-ckpt, -in and -out are required (see 'hifm crosscheck nll -h')")
 	case !(*rtol > 0) || !(*atol > 0) || !finite(*rtol) || !finite(*atol):
 		return usageError("-rtol and -atol must be finite numbers > 0")
-	case *div != train.DivExact && *div != train.DivHutchinson:
+	case *div != infer.DivExact && *div != infer.DivHutchinson:
 		return usageError("-divergence %q: want exact or hutchinson", *div)
 	case *probes < 1:
 		return usageError("-probes must be ≥ 1, got %d", *probes)
@@ -110,17 +110,17 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 	for i := range xs {
 		xs[i] = ya.Data[i*n : (i+1)*n]
 	}
-	base, err := cfg.Base()
+	base, err := cfg.Inference(net).Base()
 	if err != nil {
 		return err
 	}
-	t0, t1, err := train.Interval(cfg.Flow)
+	t0, t1, err := infer.Model{Flow: cfg.Flow}.Interval()
 	if err != nil {
 		return err
 	}
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
-	r, err := train.NLL(ctx, net, cfg, xs, train.NLLOptions{RTol: *rtol, ATol: *atol, Method: *div, Probes: *probes,
+	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.NLLOptions{RTol: *rtol, ATol: *atol, Method: *div, Probes: *probes,
 		Seed: *seed, Workers: *workers, MaxSteps: *maxSteps})
 	if err != nil {
 		if interrupted(ctx, err) {
@@ -164,7 +164,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 		"log_normalizer": r.LogNormalizer, "nll_mean": r.Mean, "nll_se": r.SE, "nll_bgflow_mean": r.BgflowMean(),
 		"mean_nfe": r.MeanNFE, "arrays": names, "seed": *seed,
 	}
-	if r.Method == train.DivHutchinson {
+	if r.Method == infer.DivHutchinson {
 		summary["probes"] = *probes
 	}
 	if len(r.Failed) > 0 {

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/hifm-go/hifm/flow/train"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/rk45"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
@@ -59,9 +59,9 @@ func TestCrosscheckNLL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			base, _ := cfg.Base()
-			t0, t1, _ := train.Interval(cfg.Flow)
-			f, _ := train.NewNetField(net, train.DivExact)
+			base, _ := cfg.Inference(net).Base()
+			t0, t1, _ := infer.Model{Flow: cfg.Flow}.Interval()
+			f, _ := infer.NewNetField(net, infer.DivExact)
 			f.Particles, f.SpatialDim = cfg.Particles, cfg.SpatialDim
 			for i := range b {
 				nll, bg := got["nll"].Data[i], got["nll_bgflow"].Data[i]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 )
@@ -170,7 +170,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		trainSec := time.Since(ts).Seconds()
 		fmt.Fprintf(stderr, "demo: %s: test NLL of %d configurations (RK45, rtol = atol = 1e-2)…\n", m.name, len(xs))
 		ts = time.Now()
-		r, err := train.NLL(ctx, tr.Net, tr.Cfg, xs, train.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
+		r, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
 		if err != nil {
 			if interrupted(ctx, err) {
 				return fmt.Errorf("interrupted")
@@ -187,19 +187,13 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	rep.Seconds = time.Since(t0).Seconds()
 	rep.Convention = fmt.Sprintf("nats per configuration; nll: normalised density on the 36-dim zero-CoM subspace (base constant %.2f included, DEM); nll_bgflow: without it (bgflow)", rep.LogNormalizer)
-	js, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	js = append(js, '\n')
 	if *out != "" {
 		if _, err := writeJSONFile(filepath.Join(*out, "demo.json"), rep); err != nil {
 			return err
 		}
 	}
 	if *asJSON {
-		_, err := stdout.Write(js)
-		return err
+		return writeJSON(stdout, rep)
 	}
 	fmt.Fprintf(stdout, "HI-FM vs OT on LJ13 (%s)\n", desc)
 	fmt.Fprintf(stdout, "EGNN (1 layer, width 64), %d steps of batch %d, lr %g, seed %d; test NLL of %d configurations, RK45 rtol = atol = 1e-2\n\n",

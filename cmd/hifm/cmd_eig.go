@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,12 +98,7 @@ examples:
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return writeJSON(stdout, res)
 	}
 	_, err = fmt.Fprintf(stdout, "eig n=%d count=%d threads=%d kernels=%s method=%s (ran %s): %.2f µs per matrix (median of %d runs, best %.2f; CPU %.2f), %.2f sweeps\n",
 		res.N, res.Count, res.Threads, res.Kernels, res.Method, res.Ran, res.UsPerMatrix, res.Runs, res.BestUs, res.CPUUs, res.Sweeps)

@@ -36,10 +36,11 @@ func TestBenchEigJSON(t *testing.T) {
 		!(r.UsPerMatrix > 0 && r.UsPerMatrix < 1e6) || r.BestUs > r.UsPerMatrix || !(r.Sweeps >= 1 && r.Sweeps < 20) {
 		t.Errorf("result %+v", r)
 	}
-	for _, key := range []string{`"n":6`, `"us_per_matrix":`, `"threads":2`, `"count":5`, `"method":"auto"`, `"ran":"jacobi"`} {
-		if !strings.Contains(stdout.String(), key) {
-			t.Errorf("output lacks %s: %s", key, stdout.String())
-		}
+	// The wire names (what scripts read).
+	var m map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &m); err != nil || m["n"] != 6.0 || m["threads"] != 2.0 || m["count"] != 5.0 ||
+		m["us_per_matrix"] == nil || m["method"] != "auto" || m["ran"] != "jacobi" {
+		t.Errorf("output %s (%v): want n 6, threads 2, count 5, us_per_matrix, method auto, ran jacobi", stdout.String(), err)
 	}
 	// -method: at n = 20 auto runs the tridiagonal path (no sweeps), and
 	// -method jacobi forces sweeps.

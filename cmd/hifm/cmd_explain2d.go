@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -498,9 +497,7 @@ func runExplain2D(cfg flow.Config, name, out string, paths int, doTrain bool, st
 		}
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", " ")
-		return enc.Encode(ex)
+		return writeJSON(stdout, ex)
 	}
 	printExplain2D(stdout, ex)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/plot"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
@@ -179,7 +180,7 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 			if err != nil {
 				return err
 			}
-			r, err := train.NLL(ctx, net, t.Cfg, xs, train.NLLOptions{})
+			r, err := infer.NLL(ctx, t.Cfg.Inference(net), xs, infer.NLLOptions{})
 			if err != nil {
 				return err
 			}
@@ -194,7 +195,7 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 		if err != nil {
 			return nil, nil, err
 		}
-		if run.samples, _, err = train.Sample(ctx, net, tr.Cfg, toyGenN, train.SampleOptions{Seed: seed}); err != nil {
+		if run.samples, _, err = infer.Sample(ctx, tr.Cfg.Inference(net), toyGenN, infer.SampleOptions{Seed: seed}); err != nil {
 			return nil, nil, fmt.Errorf("%s: sampling: %w", label, err)
 		}
 		fmt.Fprintf(stderr, "explain -train: %s, %d steps: test NLL %.4g (data density %.4g) in %.1fs\n",

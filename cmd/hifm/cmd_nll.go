@@ -17,6 +17,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/experiments"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor/npy"
@@ -158,7 +159,7 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	t0 := time.Now()
-	r, err := train.NLL(ctx, net, cfg, xs, train.NLLOptions{RTol: p.rtol, ATol: p.atol, Method: p.method, Probes: p.probes,
+	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.NLLOptions{RTol: p.rtol, ATol: p.atol, Method: p.method, Probes: p.probes,
 		Seed: p.seed, Workers: p.threads, Offset: lo})
 	if err != nil {
 		if interrupted(ctx, err) {
@@ -180,10 +181,10 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 }
 
 // nllReportOf is the report of result r on n samples.
-func nllReportOf(r *train.NLLResult, cfg train.Config, p *nllParams, spec *dataSpec, seconds float64, n int) *nllReport {
+func nllReportOf(r *infer.NLLResult, cfg train.Config, p *nllParams, spec *dataSpec, seconds float64, n int) *nllReport {
 	rep := nllFromResult(r, cfg)
 	rep.Command, rep.Checkpoint, rep.Data, rep.RTol, rep.ATol, rep.Divergence = "nll", p.ckpt, spec, p.rtol, p.atol, r.Method
-	if r.Method == train.DivHutchinson {
+	if r.Method == infer.DivHutchinson {
 		rep.Probes = p.probes
 	}
 	rep.Seconds, rep.SecPerSample, rep.Threads = seconds, seconds/float64(n), p.threads
@@ -196,12 +197,7 @@ func nllReportOf(r *train.NLLResult, cfg train.Config, p *nllParams, spec *dataS
 
 func printNLLReport(stdout io.Writer, rep *nllReport, asJSON bool, method, data string) error {
 	if asJSON {
-		js, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", js)
-		return err
+		return writeJSON(stdout, rep)
 	}
 	printNLL(stdout, "test NLL", rep)
 	n := rep.Data.N
@@ -243,10 +239,10 @@ func parseNLL(args []string, stderr io.Writer, getenv func(string) string) (*nll
 		method: *div, seed: *seed, asJSON: *asJSON}
 	switch {
 	case *hutch:
-		p.method = train.DivHutchinson
+		p.method = infer.DivHutchinson
 	case p.method == "auto":
 		p.method = ""
-	case p.method != train.DivExact && p.method != train.DivHutchinson:
+	case p.method != infer.DivExact && p.method != infer.DivHutchinson:
 		return nil, usageError("-divergence %q: want exact, hutchinson or auto", p.method)
 	}
 	var err error
@@ -262,7 +258,7 @@ func parseNLL(args []string, stderr io.Writer, getenv func(string) string) (*nll
 	return p, nil
 }
 
-func writeNLLShard(dir string, sh *nllShard, r *train.NLLResult) error {
+func writeNLLShard(dir string, sh *nllShard, r *infer.NLLResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("-out: %w", err)
 	}
@@ -317,7 +313,7 @@ func runNLLMerge(args []string, stdout, stderr io.Writer) error {
 		return usageError("no directories to merge (see 'hifm nll merge -h')")
 	}
 	shards := make([]*nllShard, len(paths))
-	parts := make([]*train.NLLResult, len(paths))
+	parts := make([]*infer.NLLResult, len(paths))
 	for k, dir := range paths {
 		if shards[k], parts[k], err = readNLLShard(dir); err != nil {
 			return err
@@ -329,13 +325,13 @@ func runNLLMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	var seconds float64
 	var threads int
-	ordered := make([]*train.NLLResult, len(order))
+	ordered := make([]*infer.NLLResult, len(order))
 	for j, k := range order {
 		ordered[j] = parts[k]
 		seconds += shards[k].Report.Seconds
 		threads = max(threads, shards[k].Report.Threads)
 	}
-	r, err := train.MergeNLL(ordered...)
+	r, err := infer.MergeNLL(ordered...)
 	if err != nil {
 		return err
 	}
@@ -355,7 +351,7 @@ func runNLLMerge(args []string, stdout, stderr io.Writer) error {
 	return printNLLReport(stdout, rep, *asJSON, r.Method, spec.Name)
 }
 
-func readNLLShard(dir string) (*nllShard, *train.NLLResult, error) {
+func readNLLShard(dir string) (*nllShard, *infer.NLLResult, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "nll.json"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s is not a hifm nll -out directory: %v", dir, err)
@@ -374,7 +370,7 @@ func readNLLShard(dir string) (*nllShard, *train.NLLResult, error) {
 	if len(a.Shape) != 2 || a.Shape[0] != sh.Count || a.Shape[1] != 2 {
 		return nil, nil, fmt.Errorf("%s/nll.npy has shape %v, want [%d 2]", dir, a.Shape, sh.Count)
 	}
-	r := &train.NLLResult{NLL: make([]float64, sh.Count), NFE: make([]int, sh.Count), Dim: sh.Report.DensityDim,
+	r := &infer.NLLResult{NLL: make([]float64, sh.Count), NFE: make([]int, sh.Count), Dim: sh.Report.DensityDim,
 		Method: sh.Method, LogNormalizer: sh.Report.LogNormalizer}
 	for i := range r.NLL {
 		r.NLL[i], r.NFE[i] = a.Data[2*i], int(a.Data[2*i+1])
@@ -428,12 +424,12 @@ func checkNLLShards(paths []string, shards []*nllShard) ([]int, error) {
 }
 
 // nllFromResult fills the NLL numbers and their conventions.
-func nllFromResult(r *train.NLLResult, cfg train.Config) *nllReport {
+func nllFromResult(r *infer.NLLResult, cfg train.Config) *nllReport {
 	rep := &nllReport{NLL: r.Mean, SE: r.SE, MeanNFE: r.MeanNFE, DensityDim: r.Dim, Failed: r.Failed}
 	if r.FirstError != nil {
 		rep.FailedError = r.FirstError.Error()
 	}
-	rep.Interval[0], rep.Interval[1], _ = train.Interval(cfg.Flow)
+	rep.Interval[0], rep.Interval[1], _ = infer.Model{Flow: cfg.Flow}.Interval()
 	if cfg.Particles > 0 {
 		b := r.BgflowMean()
 		rep.NLLBgflow, rep.LogNormalizer = &b, r.LogNormalizer

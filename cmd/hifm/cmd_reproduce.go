@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -465,9 +464,7 @@ func reproPrint(w io.Writer, cfg *experiments.RunConfig, res map[string]*experim
 	rows, _ := experiments.Rows(table)
 	if asJSON {
 		doc, _ := experiments.NewReport(table, b, res, experiments.Reference(table, b, test))
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(doc)
+		_ = writeJSON(w, doc)
 		return
 	}
 	ours, paper := experiments.Conventions(table)

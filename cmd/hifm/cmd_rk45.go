@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -105,14 +104,10 @@ examples:
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(crosscheckRK45Result{Y: res.Y, NFE: res.NFE, NSteps: res.Accepted, T: res.Times})
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
+	r := crosscheckRK45Result{Y: res.Y, NFE: res.NFE, NSteps: res.Accepted, T: res.Times}
 	if *out == "" {
-		_, err = stdout.Write(b)
-		return err
+		return writeJSON(stdout, r)
 	}
-	return writeFileAtomic(*out, b)
+	_, err = writeJSONFile(*out, r)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
@@ -81,7 +82,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	t0 := time.Now()
-	ys, nfe, err := train.Sample(ctx, net, cfg, *n, train.SampleOptions{RTol: *rtol, ATol: *atol, Seed: *seed, Workers: th})
+	ys, nfe, err := infer.Sample(ctx, cfg.Inference(net), *n, infer.SampleOptions{RTol: *rtol, ATol: *atol, Seed: *seed, Workers: th})
 	if err != nil {
 		if interrupted(ctx, err) {
 			return fmt.Errorf("interrupted; nothing written")
@@ -95,7 +96,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	}
 	rep := &sampleReport{Command: "sample", HifmVersion: hifmBuildVersion(), Checkpoint: *ckpt, Output: *out, N: *n, Dim: dim,
 		Seed: *seed, RTol: *rtol, ATol: *atol, Seconds: el.Seconds(), Threads: th, Config: cfg}
-	rep.Interval[0], rep.Interval[1], _ = train.Interval(cfg.Flow)
+	rep.Interval[0], rep.Interval[1], _ = infer.Model{Flow: cfg.Flow}.Interval()
 	for _, k := range nfe {
 		rep.MeanNFE += float64(k) / float64(len(nfe))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -29,14 +30,36 @@ func checkWritable(path string) error {
 // partial file).
 func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
-// writeJSONFile writes v as indented JSON to path atomically (the config
-// or report written next to every output) and returns the bytes written.
-func writeJSONFile(path string, v any) ([]byte, error) {
+// The CLI writes JSON in one format, through these helpers: indented by
+// two spaces, one trailing newline (the --json output, the config or
+// report beside every output file, reproduce's results.json).
+
+// marshalJSON encodes v in the CLI's JSON format.
+func marshalJSON(v any) ([]byte, error) {
 	js, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	js = append(js, '\n')
+	return append(js, '\n'), nil
+}
+
+// writeJSON writes v in the CLI's JSON format to w (stdout for --json).
+func writeJSON(w io.Writer, v any) error {
+	js, err := marshalJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(js)
+	return err
+}
+
+// writeJSONFile writes v in the CLI's JSON format to path atomically and
+// returns the bytes written.
+func writeJSONFile(path string, v any) ([]byte, error) {
+	js, err := marshalJSON(v)
+	if err != nil {
+		return nil, err
+	}
 	if err := writeFileAtomic(path, js); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}

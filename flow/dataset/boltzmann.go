@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/internal/splitmix"
 )
 
 // Boltzmann draws n samples of the density ∝ e^{−βV(y)} restricted to the
@@ -28,7 +29,7 @@ func Boltzmann(e energy.Energy, beta, box float64, n int, seed uint64) (*Set, er
 	case d < 1 || d > 8:
 		return nil, fmt.Errorf("dataset: Boltzmann rejection sampling in dimension %d (want 1…8)", d)
 	}
-	rng := rand.New(rand.NewPCG(splitmix64(seed), splitmix64(seed^0x626f6c747a)))
+	rng := rand.New(rand.NewPCG(splitmix.Mix(seed), splitmix.Mix(seed^0x626f6c747a)))
 	out := &Set{N: n, Dim: d, Data: make([]float64, n*d)}
 	y := make([]float64, d)
 	maxTries := 100000 * n

@@ -9,6 +9,8 @@ package dataset
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/hifm-go/hifm/flow/internal/com"
 )
 
 // Set is a data set of N samples of dimension Dim, row-major in Data
@@ -49,15 +51,6 @@ func (s *Set) Subset(n int) (*Set, error) {
 	return &c, nil
 }
 
-// splitmix64 derives independent seeds from a master seed (Steele et al.
-// 2014); used for the per-chain seeds of the generator.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 // JitteredClusters returns n configurations of p particles in 3-D, each a
 // small Gaussian jitter (σ = 0.1) of one random reference cluster (σ = 1.5),
 // centre of mass removed: cheap particle data for tests and benchmarks whose
@@ -74,7 +67,7 @@ func JitteredClusters(n, p int, seed uint64) *Set {
 		for j := range y {
 			y[j] = ref[j] + 0.1*rng.NormFloat64()
 		}
-		removeCOM(y, p, 3)
+		com.Remove(y, 3)
 	}
 	return s
 }

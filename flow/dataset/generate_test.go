@@ -7,41 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hifm-go/hifm/flow/energy"
-	"github.com/hifm-go/hifm/tensor"
+	"github.com/hifm-go/hifm/flow/internal/com"
 )
-
-// The specialised 3-D gradient agrees with energy.LJ13 (HIFM-MATH §4.2).
-// Both sum the same 78 pair terms of size ≲ 10² in different orders, so
-// they agree to a few ulps of the largest term: 1e-12 relative to the
-// gradient's scale.
-func TestLJ3ValueGradMatchesEnergy(t *testing.T) {
-	rng := tensor.NewRNG(3)
-	for _, e := range []*energy.LJ13{energy.NewLJ13(), SamplingLJ13(), {Particles: 5, SpatialDim: 3, Epsilon: 0.7, Rm: 1.3, Oscillator: 0.4}} {
-		tg := newTarget(e)
-		y := make([]float64, tg.dim)
-		for trial := range 5 {
-			startConfig(y, tg.p, tg.sd, 1, rng)
-			for i := range y {
-				y[i] += 0.1 * float64(trial) * rng.NormFloat64()
-			}
-			g1, g2 := make([]float64, tg.dim), make([]float64, tg.dim)
-			v1 := lj3ValueGrad(y, g1, tg.p, tg.eps, tg.rm2, tg.osc)
-			v2 := e.ValueGrad(y, g2)
-			scale := 0.0
-			for _, x := range g2 {
-				scale = math.Max(scale, math.Abs(x))
-			}
-			if math.Abs(v1-v2) > 1e-12*math.Max(1, math.Abs(v2)) {
-				t.Errorf("P=%d value %v, energy.LJ13 %v", tg.p, v1, v2)
-			}
-			if d := cmp.Diff(g2, g1, cmpopts.EquateApprox(0, 1e-12*math.Max(1, scale))); d != "" {
-				t.Errorf("P=%d gradient (-energy +fast):\n%s", tg.p, d)
-			}
-		}
-	}
-}
 
 // Determinism: the same seed gives the same bits for 1, 2 and 3 threads,
 // and a different seed gives different samples.
@@ -72,7 +40,7 @@ func TestGenerateDeterministic(t *testing.T) {
 	}
 	// Every sample is mean-free and finite.
 	for i := range runs[0].N {
-		if c := removeCOM(append([]float64(nil), runs[0].Row(i)...), 13, 3); c > 1e-13 {
+		if c := com.Remove(append([]float64(nil), runs[0].Row(i)...), 3); c > 1e-13 {
 			t.Errorf("sample %d has |COM| = %v", i, c)
 		}
 	}
@@ -208,28 +176,4 @@ func BenchmarkHMCTrajectory(b *testing.B) {
 		c.step()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(c.leapfrog), "ns/grad")
-}
-
-// BenchmarkLJ13Grad compares the generator's specialised 3-D gradient with
-// the general energy.LJ13.ValueGrad it replaces in the HMC inner loop.
-func BenchmarkLJ13Grad(b *testing.B) {
-	e := SamplingLJ13()
-	tg := newTarget(e)
-	y := make([]float64, 39)
-	g := make([]float64, 39)
-	startConfig(y, 13, 3, 1, tensor.NewRNG(1))
-	b.Run("specialised", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			lj3ValueGrad(y, g, tg.p, tg.eps, tg.rm2, tg.osc)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/78, "ns/pair")
-	})
-	b.Run("energy.LJ13", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			e.ValueGrad(y, g)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/78, "ns/pair")
-	})
 }

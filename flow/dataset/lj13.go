@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hifm-go/hifm/flow/internal/com"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
 
@@ -137,27 +138,9 @@ func particleSet(shape []int, data []float64, sd int) (*Set, error) {
 	}
 	s := &Set{N: n, Dim: dim, Data: data, Particles: p, SpatialDim: sd}
 	for i := range n {
-		c := removeCOM(s.Row(i), p, sd)
+		c := com.Remove(s.Row(i), sd)
 		s.MaxCOM = math.Max(s.MaxCOM, c)
 	}
 	s.Recentred = s.MaxCOM > COMTol
 	return s, nil
-}
-
-// removeCOM subtracts the mean particle from y (P particles in sd
-// dimensions) and returns the norm of the mean that was removed.
-func removeCOM(y []float64, p, sd int) float64 {
-	var nrm float64
-	for k := range sd {
-		var c float64
-		for i := range p {
-			c += y[i*sd+k]
-		}
-		c /= float64(p)
-		for i := range p {
-			y[i*sd+k] -= c
-		}
-		nrm += c * c
-	}
-	return math.Sqrt(nrm)
 }

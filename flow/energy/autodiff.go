@@ -1,7 +1,7 @@
 package energy
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/hifm-go/hifm/autodiff"
 	"github.com/hifm-go/hifm/tensor"
@@ -26,6 +26,17 @@ func (e *Graph) eval(y []float64) (*autodiff.Graph, *autodiff.Node, *autodiff.No
 	return g, x, e.Build(x)
 }
 
+// panicShape re-raises an error of the autodiff engine: Build's graph is a
+// programming-level expression, so a failure is a shape error (the
+// *tensor.ShapeError itself, or one naming op and err).
+func panicShape(op string, err error) {
+	var se *tensor.ShapeError
+	if errors.As(err, &se) {
+		panic(se)
+	}
+	panic(&tensor.ShapeError{Op: "energy." + op, Msg: err.Error()})
+}
+
 // Value returns V(y).
 func (e *Graph) Value(y []float64) float64 {
 	_, _, v := e.eval(y)
@@ -38,7 +49,7 @@ func (e *Graph) Grad(y, g []float64) {
 	_, x, v := e.eval(y)
 	gs, err := autodiff.GradValues(v, x)
 	if err != nil {
-		panic(fmt.Sprintf("energy.Graph.Grad: %v", err))
+		panicShape("Graph.Grad", err)
 	}
 	copy(g, gs[0].Data)
 }
@@ -49,7 +60,7 @@ func (e *Graph) Hessian(y, h []float64) {
 	_, x, v := e.eval(y)
 	H, err := autodiff.Hessian(v, x)
 	if err != nil {
-		panic(fmt.Sprintf("energy.Graph.Hessian: %v", err))
+		panicShape("Graph.Hessian", err)
 	}
 	copy(h, H.Data)
 }

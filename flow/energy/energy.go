@@ -14,12 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hifm-go/hifm/tensor"
 )
 
 // Energy is a twice-differentiable potential V: R^n → R.
 //
 // Grad and Hessian overwrite g (length Dim) and h (Dim×Dim, row-major).
-// Methods panic on a wrong slice length (a programming error); constructors
+// Methods panic with a *tensor.ShapeError on a wrong slice length (a
+// programming error, docs/CONTRIBUTING.md "Errors"); constructors
 // validate user data and return errors.
 type Energy interface {
 	Dim() int
@@ -30,7 +33,7 @@ type Energy interface {
 
 func checkLen(op string, y []float64, n int) {
 	if len(y) != n {
-		panic(fmt.Sprintf("energy.%s: length %d, want %d", op, len(y), n))
+		panic(&tensor.ShapeError{Op: "energy." + op, Shapes: [][]int{{len(y)}, {n}}, Msg: "wrong slice length"})
 	}
 }
 

@@ -25,6 +25,21 @@ const (
 	CompleteGraph FormationGraph = iota
 )
 
+// FormationHessian returns, as a flow.HessianFunc, the Hessian
+// H = ∇²V(y1) of the formation energy (Eq. 25, complete graph) at its
+// minimum y1 for every sample: Algorithm 1's precompute for particle data
+// (HIFM-MATH §3.1, §4), fed to flow.Pipeline.Spectra.
+func FormationHessian(particles, dim int) func(i int, y1, h []float64) error {
+	return func(_ int, y1, h []float64) error {
+		f, err := NewFormation(y1, particles, dim, CompleteGraph)
+		if err != nil {
+			return err
+		}
+		f.Hessian(y1, h)
+		return nil
+	}
+}
+
 // NewFormation builds the formation energy whose target distances are those
 // of y1 (length particles·dim) on the given graph.
 func NewFormation(y1 []float64, particles, dim int, graph FormationGraph) (*Formation, error) {

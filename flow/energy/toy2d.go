@@ -153,3 +153,29 @@ func (Ring) NearestMinimum(y, m []float64) bool {
 func AutodiffHessian(t Toy, y, h []float64) {
 	(&Graph{N: t.Dim(), Build: t.Node}).Hessian(y, h)
 }
+
+// ToyHessian returns, as a flow.HessianFunc, the autodiff Hessian of the
+// toy energy called name (NewToy) at each sample y1, or at the minimum
+// nearest to it when atMin: Algorithm 1's precompute for the "energy" and
+// "energy-min" Hessian sources of package train (HIFM-MATH §4), fed to
+// flow.Pipeline.Spectra.
+func ToyHessian(name string, atMin bool) (func(i int, y1, h []float64) error, error) {
+	e, err := NewToy(name)
+	if err != nil {
+		return nil, err
+	}
+	return func(_ int, y1, h []float64) error {
+		if len(y1) != e.Dim() {
+			return fmt.Errorf("energy: %q is %d-dimensional, the sample %d", name, e.Dim(), len(y1))
+		}
+		at := y1
+		if atMin {
+			at = make([]float64, len(y1))
+			if !e.NearestMinimum(y1, at) {
+				return fmt.Errorf("energy: the sample %v has no unique nearest minimum of %q", y1, name)
+			}
+		}
+		AutodiffHessian(e, at, h)
+		return nil
+	}, nil
+}

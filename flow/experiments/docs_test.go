@@ -11,7 +11,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
-	"github.com/hifm-go/hifm/flow/train"
+	"github.com/hifm-go/hifm/flow/infer"
 )
 
 // docDefault returns the code's default of a Go name quoted in the docs
@@ -45,13 +45,13 @@ func docDefault(name string) (string, bool) {
 			return "complete", true
 		}
 		return fmt.Sprint(int(g)), true
-	case "train.NLLOptions.Method":
-		if m := (train.NLLOptions{}).Method; m != "" {
+	case "infer.NLLOptions.Method":
+		if m := (infer.NLLOptions{}).Method; m != "" {
 			return m, true
 		}
-		return "auto", true // "" chooses by dimension (train.ExactMaxDim)
-	case "train.ExactMaxDim":
-		return strconv.Itoa(train.ExactMaxDim), true
+		return "auto", true // "" chooses by dimension (infer.ExactMaxDim)
+	case "infer.ExactMaxDim":
+		return strconv.Itoa(infer.ExactMaxDim), true
 	}
 	return "", false
 }

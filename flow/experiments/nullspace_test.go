@@ -8,7 +8,6 @@ import (
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
-	"github.com/hifm-go/hifm/flow/train"
 )
 
 // TestNullSpaceEndpoints measures where the conditional path of a Form. row
@@ -47,7 +46,7 @@ func TestNullSpaceEndpoints(t *testing.T) {
 	for _, ns := range []flow.NullSpace{flow.NullSpaceInvariant, flow.NullSpaceConjugate, flow.NullSpaceProjected} {
 		c := flow.Default()
 		c.Sigma, c.Condition, c.NullSpace = o.Sigma, o.Condition, ns
-		sps, err := train.FormationSpectra(&flow.Pipeline{Config: c}, ys, 13, 3, 0)
+		sps, err := (&flow.Pipeline{Config: c}).Spectra(ys, energy.FormationHessian(13, 3), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hifm-go/hifm/flow/dataset"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 )
@@ -151,11 +152,11 @@ func Run(ctx context.Context, table string, data Data, ro RunOptions, done func(
 	return out, nil
 }
 
-func (ro *RunOptions) nllOptions(table string) train.NLLOptions {
-	o := train.NLLOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads,
-		Method: train.DivExact}
+func (ro *RunOptions) nllOptions(table string) infer.NLLOptions {
+	o := infer.NLLOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads,
+		Method: infer.DivExact}
 	if table == Table1 {
-		o.Method, o.Probes = train.DivHutchinson, max(1, ro.Budget.Probes)
+		o.Method, o.Probes = infer.DivHutchinson, max(1, ro.Budget.Probes)
 	}
 	return o
 }
@@ -217,7 +218,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 			if err != nil {
 				return err
 			}
-			nr, err := train.NLL(ctx, net, cfg, evalX, nopt)
+			nr, err := infer.NLL(ctx, cfg.Inference(net), evalX, nopt)
 			evalSec += time.Since(e0).Seconds()
 			p := Point{Step: info.Step, Epoch: info.Epoch, Loss: info.Loss}
 			switch {
@@ -251,7 +252,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 	if err != nil {
 		return res, err
 	}
-	nr, err := train.NLL(ctx, net, cfg, testX, nopt)
+	nr, err := infer.NLL(ctx, cfg.Inference(net), testX, nopt)
 	res.EvalSec = time.Since(t0).Seconds()
 	switch {
 	case ctx.Err() != nil:
@@ -271,8 +272,8 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 	if b.SampleN > 0 && (ro.Sample == nil || ro.Sample(r)) {
 		stage("sample")
 		t0 = time.Now()
-		xs, nfe, err := train.Sample(ctx, net, cfg, b.SampleN,
-			train.SampleOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads})
+		xs, nfe, err := infer.Sample(ctx, cfg.Inference(net), b.SampleN,
+			infer.SampleOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads})
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()

@@ -1,7 +1,7 @@
 // Package train fits a velocity network v_θ(y, s) by flow matching
-// (Algorithm 1, HIFM-MATH §5), evaluates test likelihoods of the trained
-// network by the augmented ODE (§6) and draws samples by forward
-// integration.
+// (Algorithm 1, HIFM-MATH §5) and checkpoints the run. Test likelihoods
+// (§6) and samples of the trained network are package infer's:
+// Config.Inference gives what it needs.
 //
 // Training is deterministic: every random number of step k comes from PCG
 // streams seeded by (Config.Seed, k, chunk), the batch is split into fixed
@@ -18,6 +18,7 @@ import (
 
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/model"
 )
 
@@ -86,11 +87,11 @@ type DataID struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Paper defaults (HIFM-MATH §5): AdamW lr 1e-4, optax's β, ε, decay.
+// Paper defaults (HIFM-MATH §5), read through DefaultConfig.
 const (
-	DefaultBatch = 256
-	DefaultChunk = 32
-	DefaultSteps = 10000
+	defaultBatch = 256
+	defaultChunk = 32
+	defaultSteps = 10000
 )
 
 // DefaultConfig returns the paper's settings for LJ13 with the EGNN: HI-FM
@@ -102,9 +103,9 @@ func DefaultConfig() Config {
 		Optim:      model.DefaultAdamW(),
 		Particles:  13,
 		SpatialDim: 3,
-		Steps:      DefaultSteps,
-		Batch:      DefaultBatch,
-		Chunk:      DefaultChunk,
+		Steps:      defaultSteps,
+		Batch:      defaultBatch,
+		Chunk:      defaultChunk,
 		Seed:       1,
 	}
 }
@@ -130,7 +131,7 @@ func (c Config) withDefaults() Config {
 		c.IsoLambda = 1
 	}
 	if c.Chunk == 0 {
-		c.Chunk = DefaultChunk
+		c.Chunk = defaultChunk
 	}
 	return c
 }
@@ -188,37 +189,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Base returns the base distribution p_0 of the config: the zero-CoM
-// Gaussian for particle data (HIFM-MATH §4), else N(0, σ_0² I).
-func (c Config) Base() (flow.Base, error) {
-	n := c.Net.WithDefaults().Dim
-	if c.Particles > 0 {
-		return flow.NewZeroCOMBase(c.Particles, c.SpatialDim, c.Flow.Sigma0)
-	}
-	return flow.GaussianBase{N: n, Sigma0: c.Flow.Sigma0}, nil
-}
-
-// Interval returns the time interval [T0, T1] of the likelihood and
-// sampling solves (HIFM-MATH §3, §6): [0, 1] for OT, [0, 1 − δ] for the
-// finite HI-FM scheme, [0, t(1 − δ)] for the infinite one, with κ common
-// to all samples (interpolant priority: κ = ln(1/ε)/T; data priority:
-// κ = α ln(1/ε)/T; §3.1).
-func Interval(fc flow.Config) (t0, t1 float64, err error) {
-	if fc.Kind == flow.PathOT {
-		return 0, 1, nil
-	}
-	smax := fc.SMax()
-	if fc.Scheme != flow.SchemeInfinite {
-		return 0, smax, nil
-	}
-	var kappa float64
-	switch fc.Priority {
-	case flow.PriorityInterpolant:
-		kappa = math.Log(1/fc.Epsilon) / fc.Horizon
-	case flow.PriorityData:
-		kappa = fc.Alpha * math.Log(1/fc.Epsilon) / fc.Horizon
-	default:
-		return 0, 0, cfgErr("infinite scheme with priority %q has no common κ", fc.Priority)
-	}
-	return 0, flow.Time(smax, kappa), nil
+// Inference returns the inference model of net trained with c: the
+// network, its path and the particle layout (package infer: NLL, Sample).
+func (c Config) Inference(net model.Net) infer.Model {
+	return infer.Model{Net: net, Flow: c.Flow, Particles: c.Particles, SpatialDim: c.SpatialDim}
 }

@@ -36,7 +36,7 @@ type LossResult struct {
 
 // Loss evaluates the loss of Algorithm 1 on bt and its parameter gradient
 // exactly as Trainer.TrainStep does for a batch it drew: the batch is cut
-// into chunks of chunk samples (≤ 0: DefaultChunk), each chunk's gradient of
+// into chunks of chunk samples (≤ 0: defaultChunk), each chunk's gradient of
 // its share Σ||P(v − u)||²/B is one reverse sweep, and the chunks' losses and
 // gradients are summed in chunk order; so for the same batch, parameters and
 // chunk size the result is bit-identical to the training step's.
@@ -55,7 +55,7 @@ func Loss(net model.Net, fc flow.Config, chunk int, bt *LossBatch) (*LossResult,
 		return nil, fmt.Errorf("train: loss batch: %d spectra for %d HI-FM samples", len(bt.Spectra), b)
 	}
 	if chunk <= 0 {
-		chunk = DefaultChunk
+		chunk = defaultChunk
 	}
 	var path flow.Path = flow.OTPath{SigmaMin: fc.SigmaMin, Sigma0: fc.Sigma0}
 	smax := 1.0

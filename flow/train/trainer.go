@@ -16,6 +16,7 @@ import (
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
+	"github.com/hifm-go/hifm/flow/internal/splitmix"
 	"github.com/hifm-go/hifm/model"
 	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/kernels"
@@ -83,7 +84,7 @@ func New(cfg Config, set *dataset.Set, workers int) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	net, err := model.New(cfg.Net, mix(cfg.Seed, 0x6e6574)) // "net"
+	net, err := model.New(cfg.Net, splitmix.Mix2(cfg.Seed, 0x6e6574)) // "net"
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 	if cfg.Particles > 0 && set.Particles > 0 && (set.Particles != cfg.Particles || set.SpatialDim != cfg.SpatialDim) {
 		return nil, fmt.Errorf("train: data have %d particles in %d-D, the config %d in %d-D", set.Particles, set.SpatialDim, cfg.Particles, cfg.SpatialDim)
 	}
-	base, err := cfg.Base()
+	base, err := cfg.Inference(net).Base()
 	if err != nil {
 		return nil, err
 	}
@@ -133,11 +134,15 @@ func newTrainer(cfg Config, net model.Net, opt *model.AdamW, step int64, set *da
 		t.pipe = &flow.Pipeline{Config: cfg.Flow}
 		switch cfg.Hessian {
 		case HessianFormation:
-			if t.spectra, err = FormationSpectra(t.pipe, t.data, cfg.Particles, cfg.SpatialDim, workers); err != nil {
+			if t.spectra, err = t.pipe.Spectra(t.data, energy.FormationHessian(cfg.Particles, cfg.SpatialDim), workers); err != nil {
 				return nil, err
 			}
 		case HessianEnergy, HessianEnergyMin:
-			if t.spectra, err = EnergySpectra(t.pipe, t.data, cfg.Energy, cfg.Hessian == HessianEnergyMin, workers); err != nil {
+			hess, err := energy.ToyHessian(cfg.Energy, cfg.Hessian == HessianEnergyMin)
+			if err != nil {
+				return nil, err
+			}
+			if t.spectra, err = t.pipe.Spectra(t.data, hess, workers); err != nil {
 				return nil, err
 			}
 		}
@@ -155,45 +160,6 @@ func fingerprint(set *dataset.Set) *DataID {
 		h.Write(b[:])
 	}
 	return &DataID{N: set.N, Dim: set.Dim, SHA256: hex.EncodeToString(h.Sum(nil))}
-}
-
-// FormationSpectra is Algorithm 1's precompute step for particle data: the
-// Hessian H = ∇²V(y1) of the formation energy (Eq. 25) at every sample,
-// processed by the pipeline (HIFM-MATH §3.1, §4), on workers goroutines.
-func FormationSpectra(p *flow.Pipeline, data [][]float64, particles, dim, workers int) ([]*flow.Spectrum, error) {
-	return p.Spectra(data, func(_ int, y1, h []float64) error {
-		f, err := energy.NewFormation(y1, particles, dim, energy.CompleteGraph)
-		if err != nil {
-			return err
-		}
-		f.Hessian(y1, h)
-		return nil
-	}, workers)
-}
-
-// EnergySpectra is Algorithm 1's precompute step with the autodiff Hessian
-// of the toy energy called name (energy.NewToy): H = ∇²V at each sample, or
-// at the minimum nearest to it when atMin (the "energy" and "energy-min"
-// sources), processed by the pipeline, on workers goroutines.
-func EnergySpectra(p *flow.Pipeline, data [][]float64, name string, atMin bool, workers int) ([]*flow.Spectrum, error) {
-	e, err := energy.NewToy(name)
-	if err != nil {
-		return nil, err
-	}
-	return p.Spectra(data, func(_ int, y1, h []float64) error {
-		if len(y1) != e.Dim() {
-			return fmt.Errorf("train: energy %q is %d-dimensional, the sample %d", name, e.Dim(), len(y1))
-		}
-		at := y1
-		if atMin {
-			at = make([]float64, len(y1))
-			if !e.NearestMinimum(y1, at) {
-				return fmt.Errorf("train: the sample %v has no unique nearest minimum of %q", y1, name)
-			}
-		}
-		energy.AutodiffHessian(e, at, h)
-		return nil
-	}, workers)
 }
 
 func (t *Trainer) alloc() {
@@ -221,14 +187,6 @@ func (t *Trainer) alloc() {
 	}
 }
 
-// mix is splitmix64 of a and b: independent stream seeds.
-func mix(a, b uint64) uint64 {
-	z := a + 0x9e3779b97f4a7c15*(b+1)
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // batchIndices fills idx with the data indices of the batch of step k: the
 // training set is visited in epochs, each a fresh permutation seeded by
 // (Seed, epoch), and batch k takes positions [kB, (k+1)B) of their
@@ -248,7 +206,7 @@ func (t *Trainer) batchIndices(k int64, idx []int) {
 			for i := range t.perm {
 				t.perm[i] = i
 			}
-			t.permPCG.Seed(mix(t.Cfg.Seed, 0x7065726d), uint64(e)) // "perm"
+			t.permPCG.Seed(splitmix.Mix2(t.Cfg.Seed, 0x7065726d), uint64(e)) // "perm"
 			t.permRNG.Shuffle(len(t.perm), func(a, b int) { t.perm[a], t.perm[b] = t.perm[b], t.perm[a] })
 			t.permEpoch = e
 		}
@@ -267,7 +225,7 @@ func (t *Trainer) Epoch(step int64) float64 {
 // randomness from the PCG stream of (Seed, k, chunk).
 func (t *Trainer) fill(k int64, ci int, ch *chunk) error {
 	n := t.n
-	ch.pcg.Seed(mix(t.Cfg.Seed, uint64(k)), mix(uint64(ci), 0x6368756e6b)) // "chunk"
+	ch.pcg.Seed(splitmix.Mix2(t.Cfg.Seed, uint64(k)), splitmix.Mix2(uint64(ci), 0x6368756e6b)) // "chunk"
 	rng := ch.rng
 	fc := &t.Cfg.Flow
 	for j, i := range ch.idx {

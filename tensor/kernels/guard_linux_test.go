@@ -3,7 +3,10 @@
 package kernels
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -36,7 +39,9 @@ func atStart(r []float64, n int) []float64 { return r[:n:n] }
 
 // TestGuardPages runs every kernel of every set on slices that touch a
 // protected page on either side, for all lengths 0..70 and a few larger
-// ones (up to the 512 values of a 4 KiB page).
+// ones (up to the 512 values of a 4 KiB page), and checks every result
+// against the generic reference (a kernel that stays in bounds but writes
+// wrong numbers fails too).
 func TestGuardPages(t *testing.T) {
 	rx, ry, rd := pageRegion(t), pageRegion(t), pageRegion(t)
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -54,14 +59,54 @@ func TestGuardPages(t *testing.T) {
 				continue
 			}
 			for _, place := range []func([]float64, int) []float64{atEnd, atStart} {
+				name := fmt.Sprintf("%s/n=%d", set.name, n)
 				x, y, d := place(rx, n), place(ry, n), place(rd, n)
-				sink += set.dot(x, y)
+				// References on ordinary copies, with the bounds of
+				// TestLevel1AgainstGeneric: dot within n·eps·Σ|x_i y_i|,
+				// FMA kernels (axpy, rot) within 2 eps of the operands'
+				// magnitude, scal, add and mul bit-identical.
+				x0, y0, d0 := slices.Clone(x), slices.Clone(y), slices.Clone(d)
+				var absSum float64
+				for i := range x0 {
+					absSum += math.Abs(x0[i] * y0[i])
+				}
+				if got, want := set.dot(x, y), dotGeneric(x0, y0); math.Abs(got-want) > float64(n)*eps*absSum || math.IsNaN(got) {
+					t.Fatalf("%s dot = %v, generic %v", name, got, want)
+				}
 				set.axpy(1e-3, x, y)
+				axpyGeneric(1e-3, x0, y0)
+				guardCheck(t, name+" axpy", y, y0, func(i int) float64 { return 2 * eps * (math.Abs(1e-3*x0[i]) + math.Abs(y0[i])) })
+				copy(y0, y)
 				set.scal(0.999, x)
+				scalGeneric(0.999, x0)
+				guardCheck(t, name+" scal", x, x0, nil)
 				set.add(d, x, y)
+				addGeneric(d0, x0, y0)
+				guardCheck(t, name+" add", d, d0, nil)
 				set.mul(d, x, y)
+				mulGeneric(d0, x0, y0)
+				guardCheck(t, name+" mul", d, d0, nil)
+				xr, yr := slices.Clone(x0), slices.Clone(y0)
 				set.rot(x, y, 0.6, 0.8)
+				rotGeneric(x0, y0, 0.6, 0.8)
+				guardCheck(t, name+" rot x", x, x0, func(i int) float64 { return 2 * eps * (math.Abs(0.6*xr[i]) + math.Abs(0.8*yr[i])) })
+				guardCheck(t, name+" rot y", y, y0, func(i int) float64 { return 2 * eps * (math.Abs(0.6*yr[i]) + math.Abs(0.8*xr[i])) })
 			}
+		}
+	}
+}
+
+// guardCheck compares a kernel's output with the generic reference: within
+// bound(i) of it, or bit for bit when bound is nil.
+func guardCheck(t *testing.T, name string, got, want []float64, bound func(int) float64) {
+	t.Helper()
+	for i := range want {
+		ok := math.Float64bits(got[i]) == math.Float64bits(want[i])
+		if !ok && bound != nil {
+			ok = math.Abs(got[i]-want[i]) <= bound(i)
+		}
+		if !ok {
+			t.Fatalf("%s[%d] = %v, generic %v", name, i, got[i], want[i])
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package autodiff
 
+//go:generate go run fused_softplus_gen.go
+
 import "math"
 
 // SoftplusCached is Softplus evaluated by softplusSigmoid, four lanes at a
@@ -73,7 +75,7 @@ func siluSigmoid(y, c, x []float64) {
 // e = e^−|x|, w = 1 + e and r = 1/w, σ is r (x ≥ 0) or e·r, and
 // ln(1 + eˣ) = max(x, 0) + log1p(e) with log1p(e) = ln w + (e − (w − 1))·r
 // (Goldberg's correction for the rounding of 1 + e). The AVX2 kernel
-// (model_softplus_amd64.s) computes e^−|x| by Cody–Waite reduction and a
+// (fused_softplus_amd64.s) computes e^−|x| by Cody–Waite reduction and a
 // degree-13 Taylor polynomial and ln w by logOnePlus's e_log.c polynomial,
 // branch-free; results agree with the scalar loop to a few ulps.
 func softplusSigmoid(y, c, x []float64) {

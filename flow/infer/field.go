@@ -1,0 +1,195 @@
+package infer
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/hifm-go/hifm/autodiff"
+	"github.com/hifm-go/hifm/flow"
+	"github.com/hifm-go/hifm/model"
+	"github.com/hifm-go/hifm/tensor"
+)
+
+// Divergence methods of NetField (HIFM-MATH §6).
+const (
+	DivExact      = "exact"      // n reverse sweeps sharing one forward pass
+	DivHutchinson = "hutchinson" // Rademacher probes fixed during one solve
+)
+
+// NetField is a trained network as a flow.DivField on one point at a time
+// (the likelihood and sampling ODEs of HIFM-MATH §6). It owns an autodiff
+// graph, reused (Reset) at every evaluation, so a NetField belongs to one
+// goroutine; the network itself is shared read-only.
+type NetField struct {
+	net    model.Net
+	method string // DivExact or DivHutchinson (NewNetField)
+	// Particles and SpatialDim (> 0 for particle data) make the field live
+	// on the zero-centre-of-mass subspace (HIFM-MATH §4): the velocity's
+	// centre of mass is removed, v ← P f, and the divergence is the
+	// subspace trace tr(P J P) = tr(J) − (1/N) Σ_d 1_dᵀ J 1_d, 1_d the
+	// indicator of coordinate d of every particle (three extra sweeps).
+	// For a translation-invariant, mean-free network (the EGNN) both
+	// changes vanish.
+	Particles, SpatialDim int
+
+	// noAnalytic forces autodiff.Divergence even when the network has an
+	// analytic divergence (model.DivergenceNet): tests and benchmarks only
+	// (export_test.go).
+	noAnalytic bool
+
+	// probes are the Hutchinson probes (each of length Dim) used by
+	// VelocityDiv, set once per solve by SetProbes so that the estimate is
+	// a fixed function of (s, y) during it; probeT are their tensors.
+	probes [][]float64
+	probeT []*tensor.Tensor
+
+	ones []*tensor.Tensor // 1_d seeds for the subspace correction
+
+	g    *autodiff.Graph
+	y, s *tensor.Tensor
+}
+
+// NewNetField returns the field of net with the given divergence method.
+func NewNetField(net model.Net, method string) (*NetField, error) {
+	switch method {
+	case "":
+		method = DivExact
+	case DivExact, DivHutchinson:
+	default:
+		return nil, fmt.Errorf("infer: divergence method %q: want %q or %q", method, DivExact, DivHutchinson)
+	}
+	n := net.Dim()
+	return &NetField{net: net, method: method, g: autodiff.NewGraph(),
+		y: tensor.Zeros(1, n), s: tensor.Zeros(1, 1)}, nil
+}
+
+// Dim is the data dimension.
+func (f *NetField) Dim() int { return f.net.Dim() }
+
+// SetProbes draws k Rademacher probes from rng (Hutchinson's estimator).
+// For particle data (particles > 0) each probe is projected onto the
+// zero-centre-of-mass subspace, so the estimate is of the subspace trace
+// tr(P J P) (HIFM-MATH §4, §6).
+func (f *NetField) SetProbes(rng *rand.Rand, k, particles, dim int) {
+	n := f.Dim()
+	if len(f.probes) != k {
+		f.probes = make([][]float64, k)
+		f.probeT = make([]*tensor.Tensor, k)
+		for i := range f.probes {
+			f.probes[i] = make([]float64, n)
+			f.probeT[i] = tensor.FromSlice(f.probes[i], 1, n)
+		}
+	}
+	for _, p := range f.probes {
+		for i := range p {
+			p[i] = float64(2*int(rng.Uint64()&1) - 1)
+		}
+		if particles > 0 {
+			flow.RemoveCOM(p, dim)
+		}
+	}
+}
+
+func (f *NetField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.Node, error) {
+	f.g.Reset()
+	copy(f.y.Data, y)
+	f.s.Data[0] = s
+	var out, yn *autodiff.Node
+	err := tensor.Catch(func() {
+		p := model.Bind(f.g, f.net)
+		yn = f.g.Var(f.y)
+		out = f.net.Forward(f.g, p, yn, f.g.Const(f.s))
+	})
+	return out, yn, err
+}
+
+// Velocity implements flow.Field: v = v_θ(y, s) (mean-free for particles).
+func (f *NetField) Velocity(s float64, y, v []float64) error {
+	out, _, err := f.forward(s, y)
+	if err != nil {
+		return err
+	}
+	f.copyVelocity(v, out)
+	return nil
+}
+
+func (f *NetField) copyVelocity(v []float64, out *autodiff.Node) {
+	copy(v, out.Value().Contiguous().Data)
+	if f.Particles > 0 {
+		flow.RemoveCOM(v, f.SpatialDim)
+	}
+}
+
+// comCorrection returns (1/N) Σ_d 1_dᵀ J 1_d, the part of tr J outside
+// the zero-CoM subspace (see Particles).
+func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
+	n, d := f.Dim(), f.SpatialDim
+	if f.ones == nil {
+		for k := range d {
+			t := tensor.Zeros(1, n)
+			for i := k; i < n; i += d {
+				t.Data[i] = 1
+			}
+			f.ones = append(f.ones, t)
+		}
+	}
+	var c float64
+	for _, e := range f.ones {
+		gs, err := autodiff.VJP(out, f.g.Const(e), []*autodiff.Node{yn}, false)
+		if err != nil {
+			return 0, err
+		}
+		gd := gs[0].Value().Contiguous().Data
+		for i := range e.Data {
+			c += gd[i] * e.Data[i]
+		}
+	}
+	return c / float64(f.Particles), nil
+}
+
+// VelocityDiv implements flow.DivField: v = v_θ(y, s) and div_y v, exact
+// (the network's analytic model.DivergenceNet form when it has one, else
+// autodiff.Divergence: n reverse sweeps of one forward pass) or by
+// Hutchinson with the probes set by SetProbes.
+func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
+	if dn, ok := f.net.(model.DivergenceNet); ok && f.method == DivExact && !f.noAnalytic {
+		f.g.Reset()
+		copy(f.y.Data, y)
+		f.s.Data[0] = s
+		var out, div *autodiff.Node
+		var have bool
+		if err := tensor.Catch(func() {
+			out, div, have = dn.ForwardDivergence(f.g, model.Bind(f.g, f.net), f.g.Const(f.y), f.g.Const(f.s))
+		}); err != nil {
+			return 0, err
+		}
+		if have {
+			f.copyVelocity(v, out)
+			return div.Value().Contiguous().Data[0], nil
+		}
+	}
+	out, yn, err := f.forward(s, y)
+	if err != nil {
+		return 0, err
+	}
+	f.copyVelocity(v, out)
+	var d *tensor.Tensor
+	if f.method == DivHutchinson {
+		if len(f.probeT) == 0 {
+			return 0, fmt.Errorf("infer: Hutchinson divergence without probes (call SetProbes)")
+		}
+		d, err = autodiff.Hutchinson(out, yn, f.probeT, true)
+	} else {
+		d, err = autodiff.Divergence(out, yn, true)
+		if err == nil && f.Particles > 0 {
+			var c float64
+			if c, err = f.comCorrection(out, yn); err == nil {
+				return d.Data[0] - c, nil
+			}
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return d.Data[0], nil
+}
