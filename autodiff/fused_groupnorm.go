@@ -18,16 +18,9 @@ import (
 // x̂ and r the composite way), so it is differentiable to any order.
 func GroupNormFast(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
 	xs := x.val.Shape
-	if len(xs) < 2 || groups < 1 || xs[1]%groups != 0 {
-		panic(shapeErr("GroupNormFast", fmt.Sprintf("%d groups must divide the channels", groups), xs))
-	}
-	channelCheck("GroupNormFast", x, gamma)
-	channelCheck("GroupNormFast", x, beta)
-	g := x.g
-	n, c := xs[0], xs[1]
-	inner := x.val.Size() / (n * c)
-	cg := c / groups
+	n, cg, inner := groupNormDims("GroupNormFast", x, groups, gamma, beta)
 	m := cg * inner
+	g := x.g
 	y := g.newNode("GroupNormFast", xs, groupNormFastVJP, x, gamma, beta)
 	y.iarg[0] = groups
 	y.farg = eps
@@ -164,4 +157,18 @@ func groupNormGraphVJP(x, gamma, beta *Node, groups int, eps float64, gy *Node) 
 	if g.want(beta) {
 		g.acc(beta, ChannelSum(gy))
 	}
+}
+
+// groupNormDims checks the arguments of a fused group norm (groups divide
+// the channels of x; γ and β have one entry per channel) and returns the
+// batch n, the channels per group cg and the entries per channel inner.
+func groupNormDims(op string, x *Node, groups int, gamma, beta *Node) (n, cg, inner int) {
+	xs := x.val.Shape
+	if len(xs) < 2 || groups < 1 || xs[1]%groups != 0 {
+		panic(shapeErr(op, fmt.Sprintf("%d groups must divide the channels", groups), xs))
+	}
+	channelCheck(op, x, gamma)
+	channelCheck(op, x, beta)
+	n, c := xs[0], xs[1]
+	return n, c / groups, x.val.Size() / (n * c)
 }

@@ -1,9 +1,6 @@
 package autodiff
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // GroupNormSiLU is SiLU(GroupNormFast(x, groups, gamma, beta, eps)), the
 // UNet's "GN → act" (HIFM-MATH §3, the image experiments), as one node
@@ -21,16 +18,9 @@ import (
 // derivative node, groupNormGraphVJP), differentiable to any order.
 func GroupNormSiLU(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
 	xs := x.val.Shape
-	if len(xs) < 2 || groups < 1 || xs[1]%groups != 0 {
-		panic(shapeErr("GroupNormSiLU", fmt.Sprintf("%d groups must divide the channels", groups), xs))
-	}
-	channelCheck("GroupNormSiLU", x, gamma)
-	channelCheck("GroupNormSiLU", x, beta)
-	g := x.g
-	n, c := xs[0], xs[1]
-	inner := x.val.Size() / (n * c)
-	cg := c / groups
+	n, cg, inner := groupNormDims("GroupNormSiLU", x, groups, gamma, beta)
 	m := cg * inner
+	g := x.g
 	size := x.val.Size()
 	y := g.newNode("GroupNormSiLU", xs, groupNormSiLUVJP, x, gamma, beta)
 	y.iarg[0] = groups
