@@ -19,7 +19,6 @@ import (
 func GroupNormFast(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
 	xs := x.val.Shape
 	n, cg, inner := groupNormDims("GroupNormFast", x, groups, gamma, beta)
-	m := cg * inner
 	g := x.g
 	y := g.newNode("GroupNormFast", xs, groupNormFastVJP, x, gamma, beta)
 	y.iarg[0] = groups
@@ -30,29 +29,7 @@ func GroupNormFast(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
 	xd, yd, hd, rd := x.data(), y.data(), xhat.data(), rstd.data()
 	gd, bd := gamma.data(), beta.data()
 	for k := range n * groups {
-		seg := xd[k*m : (k+1)*m]
-		var mu float64
-		for _, v := range seg {
-			mu += v
-		}
-		mu /= float64(m)
-		var v2 float64
-		for _, v := range seg {
-			d := v - mu
-			v2 += d * d
-		}
-		r := 1 / math.Sqrt(v2/float64(m)+eps)
-		rd[k] = r
-		c0 := (k % groups) * cg
-		for j := range cg {
-			ga, be := gd[c0+j], bd[c0+j]
-			off := k*m + j*inner
-			for i, v := range xd[off : off+inner] {
-				h := (v - mu) * r
-				hd[off+i] = h
-				yd[off+i] = ga*h + be
-			}
-		}
+		rd[k] = groupNormForward(xd, hd, yd, gd, bd, k, groups, cg, inner, eps)
 	}
 	return y
 }
@@ -171,4 +148,35 @@ func groupNormDims(op string, x *Node, groups int, gamma, beta *Node) (n, cg, in
 	channelCheck(op, x, beta)
 	n, c := xs[0], xs[1]
 	return n, c / groups, x.val.Size() / (n * c)
+}
+
+// groupNormForward normalises (sample, group) k of x, cg channels of inner
+// entries each: x̂ = (x − μ)·r into hd and γ·x̂ + β into out, and returns
+// r = 1/√(σ² + eps) (biased variance). Shared by GroupNormFast and
+// GroupNormSiLU so that both give the same bits.
+func groupNormForward(xd, hd, out, gd, bd []float64, k, groups, cg, inner int, eps float64) float64 {
+	m := cg * inner
+	seg := xd[k*m : (k+1)*m]
+	var mu float64
+	for _, v := range seg {
+		mu += v
+	}
+	mu /= float64(m)
+	var v2 float64
+	for _, v := range seg {
+		d := v - mu
+		v2 += d * d
+	}
+	r := 1 / math.Sqrt(v2/float64(m)+eps)
+	c0 := (k % groups) * cg
+	for j := range cg {
+		ga, be := gd[c0+j], bd[c0+j]
+		off := k*m + j*inner
+		for i, v := range xd[off : off+inner] {
+			h := (v - mu) * r
+			hd[off+i] = h
+			out[off+i] = ga*h + be
+		}
+	}
+	return r
 }

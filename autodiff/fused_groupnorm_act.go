@@ -1,7 +1,5 @@
 package autodiff
 
-import "math"
-
 // GroupNormSiLU is SiLU(GroupNormFast(x, groups, gamma, beta, eps)), the
 // UNet's "GN → act" (HIFM-MATH §3, the image experiments), as one node
 // computed one group at a time while it is in cache. It keeps x̂, 1/σ and
@@ -34,29 +32,7 @@ func GroupNormSiLU(x *Node, groups int, gamma, beta *Node, eps float64) *Node {
 	gd, bd := gamma.data(), beta.data()
 	done := 0 // pre[:done] went through siluSigmoid
 	for k := range n * groups {
-		seg := xd[k*m : (k+1)*m]
-		var mu float64
-		for _, v := range seg {
-			mu += v
-		}
-		mu /= float64(m)
-		var v2 float64
-		for _, v := range seg {
-			d := v - mu
-			v2 += d * d
-		}
-		r := 1 / math.Sqrt(v2/float64(m)+eps)
-		rd[k] = r
-		c0 := (k % groups) * cg
-		for j := range cg {
-			ga, be := gd[c0+j], bd[c0+j]
-			off := k*m + j*inner
-			for i, v := range xd[off : off+inner] {
-				h := (v - mu) * r
-				hd[off+i] = h
-				pre[off+i] = ga*h + be
-			}
-		}
+		rd[k] = groupNormForward(xd, hd, pre, gd, bd, k, groups, cg, inner, eps)
 		end := (k + 1) * m &^ 3
 		if k == n*groups-1 {
 			end = size
