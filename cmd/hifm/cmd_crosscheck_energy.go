@@ -171,12 +171,7 @@ func runCrosscheckEnergy(args []string, stdout, stderr io.Writer) error {
 	if *ref != "" {
 		summary["ref"], summary["ref_mode"] = *ref, refMode
 	}
-	js, err := writeJSONFile(*out+".json", summary)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", summary, *asJSON); err != nil || printed {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: energy (%d,), grad (%d,%d), hessian (%d,%d,%d) of %s; mean energy %.6g (min %.6g, max %.6g); config %s.json\n",

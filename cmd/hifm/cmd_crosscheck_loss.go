@@ -153,12 +153,7 @@ func runCrosscheckLoss(args []string, stdout, stderr io.Writer) error {
 		"chunk": *chunk, "net": net.Config(), "arrays": names, "loss": r.Loss,
 		"grad_norm": model.GlobalNorm(r.Grads),
 	}
-	js, err := writeJSONFile(*out+".json", summary)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", summary, *asJSON); err != nil || printed {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "loss %.17g (b=%d, n=%d, path %s, chunk %d), gradient norm %.6g; wrote %s and %s.json\n",

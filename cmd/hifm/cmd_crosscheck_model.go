@@ -146,12 +146,7 @@ func runCrosscheckModel(args []string, stdout, stderr io.Writer) error {
 		"num_params": model.NumParams(net), "arrays": names, "cotangent": cot != nil,
 		"divergence": "exact: tr ∂v/∂y by n reverse sweeps (autodiff.Divergence)",
 	}
-	js, err := writeJSONFile(*out+".json", summary)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", summary, *asJSON); err != nil || printed {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: %d arrays (v, div%s) for %s, b=%d, n=%d; config %s.json\n",
@@ -298,12 +293,7 @@ func runModelInit(kind, netJSON, cfgPath, dir string, seed uint64, particles, di
 		"net": net.Config(), "train": tc, "params": paramInfos(net), "num_params": model.NumParams(net),
 		"params_npz": pz,
 	}
-	js, err := writeJSONFile(pz+".json", summary)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, pz+".json", summary, asJSON); err != nil || printed {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote checkpoint %s (%s, %d parameters in %d tensors, seed %d) and %s; config %s.json\n",

@@ -170,12 +170,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 	if len(r.Failed) > 0 {
 		summary["failed_samples"], summary["failed_first_error"] = r.Failed, r.FirstError.Error()
 	}
-	js, err := writeJSONFile(*out+".json", summary)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", summary, *asJSON); err != nil || printed {
 		return err
 	}
 	fmt.Fprintf(stdout, "NLL %.6f ± %.6f nats (normalised; bgflow convention %.6f), mean NFE %.1f, %s divergence, b=%d; wrote %s and %s.json\n",

@@ -263,16 +263,11 @@ examples:
 	for i := range res {
 		sweeps += res[i].Sweeps
 	}
-	js, err := writeJSONFile(*out+".json", map[string]any{
+	if printed, err := writeSidecar(stdout, *out+".json", map[string]any{
 		"command": "crosscheck eig", "version": hifmBuildVersion(), "in": *in, "out": *out,
 		"k": k, "n": n, "symtol": *symTol, "max_sweeps": *maxSweeps, "method": method.String(), "kernels": kernels.Name(),
 		"mean_sweeps": float64(sweeps) / float64(k), "arrays": []string{"values", "vectors"},
-	})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	}, *asJSON); err != nil || printed {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: values (%d,%d), vectors (%d,%d,%d); config %s.json\n", *out, k, n, k, n, n, *out)

@@ -167,12 +167,7 @@ func runGenLJ13(args []string, stdout, stderr io.Writer) error {
 	if err := npy.WriteFile(*out, &npy.Array{Shape: []int{set.N, set.Dim}, Data: set.Data}); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	js, err := writeJSONFile(*out+".json", rep)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", rep, *asJSON); err != nil || printed {
 		return err
 	}
 	s := rep.Stats

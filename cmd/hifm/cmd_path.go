@@ -237,12 +237,7 @@ func runCrosscheckPath(args []string, stdout, stderr io.Writer) error {
 		"out": *out, "batch": b, "dim": n, "arrays": names,
 		"config": cfg, "s_window": []float64{0, smax},
 	}
-	js, err := writeJSONFile(*out+".json", summary)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", summary, *asJSON); err != nil || printed {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %v for b=%d, n=%d (path %s", *out, names, b, n, cfg.Kind)

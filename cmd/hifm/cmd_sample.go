@@ -100,12 +100,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	for _, k := range nfe {
 		rep.MeanNFE += float64(k) / float64(len(nfe))
 	}
-	js, err := writeJSONFile(*out+".json", rep)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(js)
+	if printed, err := writeSidecar(stdout, *out+".json", rep, *asJSON); err != nil || printed {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d samples (%d×%d float64), mean NFE %.1f, %.1f s on %d threads; config %s.json\n",

@@ -53,6 +53,18 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// writeSidecar writes v as the JSON config beside an output file (path) and,
+// with asJSON, prints the same document on stdout; printed reports that it
+// did, so that the caller prints nothing else.
+func writeSidecar(stdout io.Writer, path string, v any, asJSON bool) (printed bool, err error) {
+	js, err := writeJSONFile(path, v)
+	if err != nil || !asJSON {
+		return false, err
+	}
+	_, err = stdout.Write(js)
+	return true, err
+}
+
 // writeJSONFile writes v in the CLI's JSON format to path atomically and
 // returns the bytes written.
 func writeJSONFile(path string, v any) ([]byte, error) {
