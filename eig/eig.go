@@ -345,14 +345,7 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 			return err
 		}
 	}
-	sweeps, off, ok := w.jacobi(tol, maxSweeps)
-	off = math.Ldexp(off, scale)
-	if !ok {
-		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n, w.ld), scale)}
-	}
-	w.store(dst, scale, w.w, n, w.ld)
-	dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = sweeps, off, Jacobi, 0
-	return nil
+	return w.jacobiInto(dst, scale, tol, maxSweeps)
 }
 
 // load validates a, copies its symmetric part into w.w and w.d, sets
@@ -751,4 +744,19 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 			}
 		}
 	}
+}
+
+// jacobiInto runs the Jacobi sweeps on the loaded workspace (power-of-two
+// scale 2^scale undone on output) and stores the result in dst, or returns
+// a *ConvergenceError: the end of Sym's Jacobi path and of SymFrom.
+func (w *Workspace) jacobiInto(dst *Result, scale int, tol float64, maxSweeps int) error {
+	n := w.n
+	sweeps, off, ok := w.jacobi(tol, maxSweeps)
+	off = math.Ldexp(off, scale)
+	if !ok {
+		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n, w.ld), scale)}
+	}
+	w.store(dst, scale, w.w, n, w.ld)
+	dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = sweeps, off, Jacobi, 0
+	return nil
 }

@@ -126,12 +126,5 @@ func (w *Workspace) SymFrom(dst *Result, a, q0 []float64, opt *Options) error {
 			row[n+j] = q0[j*n+i]
 		}
 	}
-	sweeps, off, ok := w.jacobi(tol, maxSweeps)
-	off = math.Ldexp(off, scale)
-	if !ok {
-		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n, w.ld), scale)}
-	}
-	w.store(dst, scale, w.w, n, w.ld)
-	dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = sweeps, off, Jacobi, 0
-	return nil
+	return w.jacobiInto(dst, scale, tol, maxSweeps)
 }
