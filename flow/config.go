@@ -84,6 +84,15 @@ const (
 	NullSpaceProjected NullSpace = "projected"
 )
 
+// Validate reports an unknown reading ("" is the default, invariant).
+func (ns NullSpace) Validate() error {
+	switch ns {
+	case "", NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected:
+		return nil
+	}
+	return cfgErr("null_space %q: want \"invariant\", \"conjugate\" or \"projected\"", ns)
+}
+
 // Config holds every option of the paths. Its JSON form is the schema of
 // `hifm crosscheck path -config` (docs/CROSSCHECK.md); every key is optional
 // and Default gives the values of a missing key.
@@ -210,12 +219,7 @@ func (c *Config) Validate() error {
 	if !finitePos(c.Sigma) {
 		return cfgErr("sigma = %v: want σ > 0", c.Sigma)
 	}
-	switch c.NullSpace {
-	case "", NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected:
-	default:
-		return cfgErr("null_space %q: want \"invariant\", \"conjugate\" or \"projected\"", c.NullSpace)
-	}
-	return nil
+	return c.NullSpace.Validate()
 }
 
 // SMax returns the largest s of the finite scheme, 1 − δ (HIFM-MATH §3).

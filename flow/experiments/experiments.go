@@ -167,11 +167,8 @@ func (o Options) Validate() error {
 	if !(o.Sigma > 0) || math.IsInf(o.Sigma, 0) {
 		return fmt.Errorf("%w: sigma = %v: want a finite σ > 0", ErrOption, o.Sigma)
 	}
-	switch o.NullSpace {
-	case "", flow.NullSpaceInvariant, flow.NullSpaceConjugate, flow.NullSpaceProjected:
-	default:
-		return fmt.Errorf("%w: null space %q: want %q, %q or %q", ErrOption, o.NullSpace,
-			flow.NullSpaceInvariant, flow.NullSpaceConjugate, flow.NullSpaceProjected)
+	if err := o.NullSpace.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
 	return nil
 }
