@@ -250,7 +250,7 @@ func TestSavedResultRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Result{Row: all[0], Config: cfg, NLL: 0.1 + 0.2, SE: math.NaN(), BgflowNLL: math.Inf(-1), NFE: math.Inf(1),
-		LogNormalizer: 33.08, TestN: 3, Loss: 1e-300, Steps: 7, SampleNFE: 5e-324, TrainSec: 1.5, Error: "x",
+		LogNormalizer: 33.08, TestN: 3, TestNLL: []float64{0.1, math.NaN(), -3e300}, Loss: 1e-300, Steps: 7, SampleNFE: 5e-324, TrainSec: 1.5, Error: "x",
 		Curve: []Point{{Step: 1, Epoch: 0.5, Loss: 2, NLL: math.NaN(), BgflowNLL: -1, NFE: 3}}}
 	b, err := json.Marshal(toSaved(r))
 	if err != nil {
@@ -266,6 +266,47 @@ func TestSavedResultRoundTrip(t *testing.T) {
 	})
 	if diff := cmp.Diff(r, got, bits, cmpopts.IgnoreUnexported(Row{})); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s\n%s", diff, b)
+	}
+}
+
+// TestPairedNLL: NLLMinusOT is the mean and standard error of the
+// per-point differences, over the points both rows solved. Two rows that
+// differ by a constant 0.25 plus a ±0.01 alternation on four points have
+// mean difference 0.25 and SE sqrt(4·0.01²/3)/2 = 0.0057735 (exact
+// arithmetic; 1e-12 relative absorbs the rounding of the sums), far below
+// the rows' own SE (their points spread over ±10).
+func TestPairedNLL(t *testing.T) {
+	ot := []float64{-10, 0, 10, 3, 7}
+	form := []float64{-10 + 0.26, 0 + 0.24, 10 + 0.26, 3 + 0.24, math.NaN()} // the NaN point is left out
+	res := map[string]*Result{
+		"ot":            {TestNLL: ot, TestN: len(ot)},
+		"form-p0-h1-i0": {TestNLL: form, TestN: len(form)},
+		"int":           {TestNLL: ot[:4], TestN: 4},                        // other points: no comparison
+		"form-p1-h1-i0": {TestNLL: form, TestN: len(form), Error: "failed"}, // failed row: none either
+	}
+	rep, err := NewReport(Table2, Budget{}, res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pair struct{ D, SE *float64 }
+	f := func(x float64) *float64 { return &x }
+	want := map[string]pair{
+		"ot":            {f(0), f(0)},
+		"form-p0-h1-i0": {f(0.25), f(math.Sqrt(4 * 0.01 * 0.01 / 3 / 4))},
+		"int":           {},
+		"form-p1-h1-i0": {},
+	}
+	got := map[string]pair{}
+	for _, r := range rep.Rows {
+		if _, ok := want[r.ID]; ok {
+			got[r.ID] = pair{r.NLLMinusOT, r.NLLMinusOTSE}
+		}
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(1e-12, 1e-15)); diff != "" {
+		t.Errorf("paired differences (-want +got):\n%s", diff)
+	}
+	if _, _, ok := pairedDiff([]float64{1}, []float64{2}); ok {
+		t.Error("one point gave a standard error")
 	}
 }
 

@@ -35,12 +35,19 @@ type ReportRow struct {
 	NLLNormalized *float64 `json:"nll_normalized,omitempty"`
 	NLLBgflow     *float64 `json:"nll_bgflow,omitempty"`
 	SE            *float64 `json:"se,omitempty"`
-	TestN         int      `json:"test_n,omitempty"`
-	Steps         int64    `json:"steps,omitempty"`
-	TrainSeconds  float64  `json:"train_seconds,omitempty"` // timing
-	EvalSeconds   float64  `json:"eval_seconds,omitempty"`  // timing
-	Error         string   `json:"error,omitempty"`
-	Ran           bool     `json:"ran"`
+	// NLLMinusOT is the mean over the test points of this row's NLL minus
+	// the OT row's on the same point, NLLMinusOTSE its standard error: the
+	// paired comparison removes the spread between test points that both
+	// rows share, so it resolves differences far below SE. Null when either
+	// row lacks per-point NLLs on the same points.
+	NLLMinusOT   *float64 `json:"nll_minus_ot,omitempty"`
+	NLLMinusOTSE *float64 `json:"nll_minus_ot_se,omitempty"`
+	TestN        int      `json:"test_n,omitempty"`
+	Steps        int64    `json:"steps,omitempty"`
+	TrainSeconds float64  `json:"train_seconds,omitempty"` // timing
+	EvalSeconds  float64  `json:"eval_seconds,omitempty"`  // timing
+	Error        string   `json:"error,omitempty"`
+	Ran          bool     `json:"ran"`
 	// Table 2: median LJ13 energy (HIFM-MATH §4.2) of the row's generated
 	// samples, and the same for the reference test data, beside it.
 	SampleEnergyMedian *float64 `json:"sample_energy_median,omitempty"`
@@ -90,6 +97,7 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 		es, _ := lj13Stats(energy.NewLJ13(), ref.Data, ref.Dim)
 		dataE = median(es)
 	}
+	ot := res[rowOT]
 	ours, paper := Conventions(table)
 	rep := Report{Table: table, Convention: ours, PaperNote: paper, Budget: b, Complete: true, Rows: make([]ReportRow, len(rows))}
 	for i, r := range rows {
@@ -106,6 +114,11 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 				o.NLLNormalized, o.NLLBgflow = finitePtr(x.NLL), finitePtr(x.BgflowNLL)
 			}
 			o.TestN, o.Steps, o.Error = x.TestN, x.Steps, x.Error
+			if ot != nil && x.Error == "" && ot.Error == "" {
+				if d, se, ok := pairedDiff(x.TestNLL, ot.TestNLL); ok {
+					o.NLLMinusOT, o.NLLMinusOTSE = finitePtr(d), finitePtr(se)
+				}
+			}
 			o.TrainSeconds, o.EvalSeconds = round3(x.TrainSec), round3(x.EvalSec)
 			if table == Table2 && len(x.Samples) > 0 && !math.IsNaN(dataE) {
 				es, _ := lj13Stats(energy.NewLJ13(), x.Samples, ref.Dim)
@@ -117,6 +130,37 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 		rep.Rows[i] = o
 	}
 	return rep, nil
+}
+
+// rowOT is the ID of both tables' OT row, the reference of NLLMinusOT.
+const rowOT = "ot"
+
+// pairedDiff returns the mean of a[i] − b[i] over the points where both
+// are finite and its standard error (sample standard deviation / √n); ok is
+// false when the slices differ in length or fewer than two points remain.
+func pairedDiff(a, b []float64) (mean, se float64, ok bool) {
+	if len(a) != len(b) {
+		return 0, 0, false
+	}
+	d := make([]float64, 0, len(a))
+	for i := range a {
+		if x := a[i] - b[i]; !math.IsNaN(x) && !math.IsInf(x, 0) {
+			d = append(d, x)
+		}
+	}
+	if len(d) < 2 {
+		return 0, 0, false
+	}
+	for _, x := range d {
+		mean += x
+	}
+	mean /= float64(len(d))
+	var ss float64
+	for _, x := range d {
+		ss += (x - mean) * (x - mean)
+	}
+	n := float64(len(d))
+	return mean, math.Sqrt(ss / (n - 1) / n), true
 }
 
 // WriteCSV writes the report's rows as results.csv.
@@ -135,10 +179,10 @@ func (rep Report) WriteCSV(w io.Writer) error {
 		return strconv.FormatFloat(*x, 'g', 8, 64)
 	}
 	_ = cw.Write([]string{"id", "method", "projection", "hyperbolize", "isotropic", "alpha", "nll", "nll_bgflow", "se", "nfe",
-		"paper_nll", "paper_nfe", "test_n", "steps", "train_seconds", "eval_seconds", "error"})
+		"nll_minus_ot", "nll_minus_ot_se", "paper_nll", "paper_nfe", "test_n", "steps", "train_seconds", "eval_seconds", "error"})
 	for _, r := range rep.Rows {
 		_ = cw.Write([]string{r.ID, r.Method, opt(r.Projection), opt(r.Hyperbolize), opt(r.Isotropic), num(r.Alpha),
-			num(r.NLL), num(r.NLLBgflow), num(r.SE), num(r.NFE), strconv.FormatFloat(r.PaperNLL, 'g', -1, 64),
+			num(r.NLL), num(r.NLLBgflow), num(r.SE), num(r.NFE), num(r.NLLMinusOT), num(r.NLLMinusOTSE), strconv.FormatFloat(r.PaperNLL, 'g', -1, 64),
 			strconv.Itoa(r.PaperNFE), strconv.Itoa(r.TestN), strconv.FormatInt(r.Steps, 10),
 			strconv.FormatFloat(r.TrainSeconds, 'g', -1, 64), strconv.FormatFloat(r.EvalSeconds, 'g', -1, 64), r.Error})
 	}

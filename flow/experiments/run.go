@@ -43,6 +43,10 @@ type Result struct {
 	LogNormalizer float64 `json:"log_normalizer"`
 	NFE           float64 `json:"nfe"`
 	TestN         int     `json:"test_n"`
+	// TestNLL[i] is the normalised NLL of test point i (NaN for a failed
+	// solve): rows evaluated on the same points are compared point by point
+	// (ReportRow.NLLMinusOT).
+	TestNLL []float64 `json:"-"`
 	// Loss is the last training batch loss; Steps the steps done.
 	Loss  float64 `json:"loss"`
 	Steps int64   `json:"steps"`
@@ -266,7 +270,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 		res.Error = err.Error()
 		return res, nil
 	}
-	res.NLL, res.SE, res.NFE = nr.Mean, nr.SE, nr.MeanNFE
+	res.NLL, res.SE, res.NFE, res.TestNLL = nr.Mean, nr.SE, nr.MeanNFE, nr.NLL
 	res.BgflowNLL, res.LogNormalizer = nr.BgflowMean(), nr.LogNormalizer
 
 	if b.SampleN > 0 && (ro.Sample == nil || ro.Sample(r)) {

@@ -318,6 +318,7 @@ type savedResult struct {
 	LogNormalizer num          `json:"log_normalizer"`
 	NFE           num          `json:"nfe"`
 	TestN         int          `json:"test_n"`
+	TestNLL       []num        `json:"test_nll,omitempty"`
 	Loss          num          `json:"loss"`
 	Steps         int64        `json:"steps"`
 	Curve         []savedPoint `json:"curve"`
@@ -336,6 +337,9 @@ func toSaved(r *Result) savedResult {
 	if d := r.Config.Net.Dim; d > 0 {
 		s.SampleN = len(r.Samples) / d
 	}
+	for _, v := range r.TestNLL {
+		s.TestNLL = append(s.TestNLL, num(v))
+	}
 	for _, p := range r.Curve {
 		s.Curve = append(s.Curve, savedPoint{Step: p.Step, Epoch: num(p.Epoch), Loss: num(p.Loss), NLL: num(p.NLL), BgflowNLL: num(p.BgflowNLL), NFE: num(p.NFE)})
 	}
@@ -346,6 +350,9 @@ func (s savedResult) result(r Row, cfg train.Config) *Result {
 	x := &Result{Row: r, Config: cfg, NLL: float64(s.NLL), SE: float64(s.SE), BgflowNLL: float64(s.BgflowNLL),
 		LogNormalizer: float64(s.LogNormalizer), NFE: float64(s.NFE), TestN: s.TestN, Loss: float64(s.Loss), Steps: s.Steps,
 		SampleNFE: float64(s.SampleNFE), TrainSec: float64(s.TrainSec), EvalSec: float64(s.EvalSec), SampleSec: float64(s.SampleSec), Error: s.Error}
+	for _, v := range s.TestNLL {
+		x.TestNLL = append(x.TestNLL, float64(v))
+	}
 	for _, p := range s.Curve {
 		x.Curve = append(x.Curve, Point{Step: p.Step, Epoch: float64(p.Epoch), Loss: float64(p.Loss), NLL: float64(p.NLL), BgflowNLL: float64(p.BgflowNLL), NFE: float64(p.NFE)})
 	}
