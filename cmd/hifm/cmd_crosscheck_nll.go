@@ -124,7 +124,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 		Seed: *seed, Workers: *workers, MaxSteps: *maxSteps})
 	if err != nil {
 		if interrupted(ctx, err) {
-			return fmt.Errorf("interrupted")
+			return errInterrupted
 		}
 		return fmt.Errorf("%s: %w", *in, err)
 	}

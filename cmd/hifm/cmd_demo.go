@@ -114,7 +114,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	trainSet, testSet, desc, err := demoData(ctx, *ntrain, *ntest, *seed, th, stderr)
 	if err != nil {
 		if interrupted(ctx, err) {
-			return fmt.Errorf("interrupted")
+			return errInterrupted
 		}
 		return err
 	}
@@ -164,7 +164,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		}
 		if res.Interrupted {
 			prog.abort()
-			return fmt.Errorf("interrupted")
+			return errInterrupted
 		}
 		prog.finish(res.Steps, res.Loss, res.Steps*int64(*batch))
 		trainSec := time.Since(ts).Seconds()
@@ -173,7 +173,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		r, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
 		if err != nil {
 			if interrupted(ctx, err) {
-				return fmt.Errorf("interrupted")
+				return errInterrupted
 			}
 			return err
 		}

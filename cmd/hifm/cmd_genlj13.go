@@ -153,7 +153,7 @@ func runGenLJ13(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		if interrupted(ctx, err) {
 			prog.abort()
-			return fmt.Errorf("interrupted; nothing written")
+			return fmt.Errorf("%w; nothing written", errInterrupted)
 		}
 		return err
 	}

@@ -143,7 +143,8 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// Ctrl-C during generation: exit 1, a clear message, no output file.
+// Ctrl-C during generation: exit 130 (as every interrupted command), a
+// clear message, no output file.
 func TestGenLJ13Interrupt(t *testing.T) {
 	// Keep SIGINT caught for the whole test, so a signal arriving after the
 	// command restored default handling cannot kill the test binary.
@@ -166,7 +167,7 @@ func TestGenLJ13Interrupt(t *testing.T) {
 	}
 	select {
 	case c := <-code:
-		if c != 1 || !strings.Contains(stderr.String(), "interrupted; nothing written") {
+		if c != exitInterrupted || !strings.Contains(stderr.String(), "interrupted; nothing written") {
 			t.Errorf("exit %d, stderr %q", c, stderr.String())
 		}
 	case <-time.After(30 * time.Second):

@@ -163,7 +163,7 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 		Seed: p.seed, Workers: p.threads, Offset: lo})
 	if err != nil {
 		if interrupted(ctx, err) {
-			return fmt.Errorf("interrupted")
+			return errInterrupted
 		}
 		return err
 	}

@@ -85,7 +85,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	ys, nfe, err := infer.Sample(ctx, cfg.Inference(net), *n, infer.SampleOptions{RTol: *rtol, ATol: *atol, Seed: *seed, Workers: th})
 	if err != nil {
 		if interrupted(ctx, err) {
-			return fmt.Errorf("interrupted; nothing written")
+			return fmt.Errorf("%w; nothing written", errInterrupted)
 		}
 		return err
 	}

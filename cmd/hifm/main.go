@@ -35,9 +35,10 @@ func register(c *command) {
 // errUsage marks an error caused by bad flags or arguments (exit status 2).
 var errUsage = errors.New("usage")
 
-// errInterrupted marks a run stopped by Ctrl-C (or SIGTERM) after it saved
-// what it had: the process exits with status 130, the shell's convention
-// for SIGINT.
+// errInterrupted marks a run stopped by Ctrl-C (or SIGTERM); it kept what
+// its help says it keeps (train: a checkpoint; reproduce: finished rows;
+// the others: nothing). Every command then exits with status 130, the
+// shell's convention for SIGINT, so a script can tell it from a failure.
 var errInterrupted = errors.New("interrupted")
 
 const exitInterrupted = 130
@@ -98,6 +99,7 @@ func printCommands(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-20s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\nexit status: 0 done; 1 error; 2 bad flags or arguments; 130 interrupted (Ctrl-C or SIGTERM)")
 }
 
 // run executes one invocation and returns the process exit status.
