@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hifm-go/hifm/cmd/internal/repro"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/experiments"
@@ -76,7 +77,7 @@ type reproParams struct {
 	budget              experiments.Budget
 	opt                 experiments.Options
 	selection           []experiments.Row
-	shard               experiments.Shard
+	shard               repro.Shard
 	shardFrom           string
 	asJSON              bool
 }
@@ -99,7 +100,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	cfg, rows, err := experiments.NewRunConfig(p.table, p.budget, p.opt, p.selection, p.shard, data, dataNote)
+	cfg, rows, err := repro.NewRunConfig(p.table, p.budget, p.opt, p.selection, p.shard, data, dataNote)
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	results := map[string]*experiments.Result{}
 	write := func() error {
 		cfg.WallSeconds = math.Round(time.Since(t0).Seconds()*1000) / 1000
-		return experiments.WriteOutputs(p.out, cfg, results, data.Test)
+		return repro.WriteOutputs(p.out, cfg, results, data.Test)
 	}
 	if err := write(); err != nil {
 		return err
@@ -330,16 +331,16 @@ func runReproduceMerge(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError("-out DIR is required")
 	}
-	dirs := make([]*experiments.Dir, len(paths))
+	dirs := make([]*repro.Dir, len(paths))
 	for i, p := range paths {
 		if same, _ := sameDir(p, *out); same {
 			return usageError("-out %s is one of the directories merged", *out)
 		}
-		if dirs[i], err = experiments.ReadDir(p); err != nil {
+		if dirs[i], err = repro.ReadDir(p); err != nil {
 			return err
 		}
 	}
-	cfg, res, ref, err := experiments.Merge(dirs)
+	cfg, res, ref, err := repro.Merge(dirs)
 	if err != nil {
 		return err
 	}
@@ -348,7 +349,7 @@ func runReproduceMerge(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if err := experiments.WriteOutputs(*out, cfg, res, ref); err != nil {
+	if err := repro.WriteOutputs(*out, cfg, res, ref); err != nil {
 		return err
 	}
 	reproPrint(stdout, cfg, res, ref, *asJSON)
@@ -463,10 +464,10 @@ func reproLoadData(ctx context.Context, table, dir string, b experiments.Budget,
 }
 
 // reproPrint prints our table beside the paper's (text or --json).
-func reproPrint(w io.Writer, cfg *experiments.RunConfig, res map[string]*experiments.Result, test *dataset.Set, asJSON bool) {
+func reproPrint(w io.Writer, cfg *repro.RunConfig, res map[string]*experiments.Result, test *dataset.Set, asJSON bool) {
 	table, b, opt := cfg.Table, cfg.Budget, cfg.Options
 	rows, _ := experiments.Rows(table)
-	doc, _ := experiments.NewReport(table, b, res, experiments.Reference(table, b, test))
+	doc, _ := repro.NewReport(table, b, res, repro.Reference(table, b, test))
 	if asJSON {
 		_ = writeJSON(w, doc)
 		return
@@ -477,7 +478,7 @@ func reproPrint(w io.Writer, cfg *experiments.RunConfig, res map[string]*experim
 			vsOT[r.ID] = fmt.Sprintf("%+.3f ± %.3f", *r.NLLMinusOT, *r.NLLMinusOTSE)
 		}
 	}
-	ours, paper := experiments.Conventions(table)
+	ours, paper := repro.Conventions(table)
 	if table == experiments.Table1 {
 		fmt.Fprintf(w, "Table 1 (MNIST, UNet): budget %s, %d steps of batch %d, NLL on %d test images\n", b.Name, b.Steps, b.Batch, b.TestN)
 	} else {

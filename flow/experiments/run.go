@@ -45,7 +45,7 @@ type Result struct {
 	TestN         int     `json:"test_n"`
 	// TestNLL[i] is the normalised NLL of test point i (NaN for a failed
 	// solve): rows evaluated on the same points are compared point by point
-	// (ReportRow.NLLMinusOT).
+	// (hifm reproduce's nll_minus_ot: the mean difference from the OT row).
 	TestNLL []float64 `json:"-"`
 	// Loss is the last training batch loss; Steps the steps done.
 	Loss  float64 `json:"loss"`
