@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/flow/experiments"
-	"github.com/hifm-go/hifm/flow/plot"
 )
 
 // ReportRow is one row of results.json (and of hifm reproduce --json): the

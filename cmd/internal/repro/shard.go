@@ -17,9 +17,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/experiments"
-	"github.com/hifm-go/hifm/flow/plot"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
