@@ -205,18 +205,6 @@ func (r Row) Label() string {
 
 func bp(b bool) *bool { return &b }
 
-// Mark renders a Table 2 option as the paper does: ✓, ✗ or –.
-func Mark(b *bool) string {
-	switch {
-	case b == nil:
-		return "–"
-	case *b:
-		return "✓"
-	default:
-		return "✗"
-	}
-}
-
 // Rows returns the rows of a table in the paper's order (sorted by its NLL).
 func Rows(table string) ([]Row, error) {
 	switch table {

@@ -199,10 +199,23 @@ func writeJSON(path string, v any) error {
 	})
 }
 
+// Mark renders a Table 2 option (Row.Projection, Hyperbolize, Isotropic)
+// as the paper prints it: ✓, ✗, or – when the row has no such option.
+func Mark(b *bool) string {
+	switch {
+	case b == nil:
+		return "–"
+	case *b:
+		return "✓"
+	default:
+		return "✗"
+	}
+}
+
 // shortLabel is a compact row name for legends: "Form. ✗✓✓", "OT".
 func shortLabel(r experiments.Row) string {
 	if r.Projection != nil {
-		return r.Method + " " + experiments.Mark(r.Projection) + experiments.Mark(r.Hyperbolize) + experiments.Mark(r.Isotropic)
+		return r.Method + " " + Mark(r.Projection) + Mark(r.Hyperbolize) + Mark(r.Isotropic)
 	}
 	return r.Label()
 }

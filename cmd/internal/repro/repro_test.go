@@ -16,6 +16,16 @@ import (
 
 var _ = golden.Update
 
+// TestMark: Table 2's options print as in the paper; the first row of
+// Table 2 is Form. ✗✓✗, OT has none of the options.
+func TestMark(t *testing.T) {
+	t2, _ := experiments.Rows(experiments.Table2)
+	got := []string{Mark(t2[0].Projection) + Mark(t2[0].Hyperbolize) + Mark(t2[0].Isotropic), Mark(t2[5].Projection), shortLabel(t2[0]), shortLabel(t2[5])}
+	if diff := cmp.Diff([]string{"✗✓✗", "–", "Form. ✗✓✗", "OT"}, got); diff != "" {
+		t.Errorf("marks (-want +got):\n%s", diff)
+	}
+}
+
 // TestShardRows: every row of a table is in exactly one of n shards, row k
 // (paper's order) in shard k mod n + 1, whatever the selection.
 func TestShardRows(t *testing.T) {

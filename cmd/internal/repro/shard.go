@@ -183,18 +183,26 @@ type MergedShard struct {
 	Command     []string `json:"command"`
 }
 
+// Source says where a run's data came from: Note describes it (config.json
+// "data"), Files are the files read, whose SHA-256 config.json records
+// (none for generated data).
+type Source struct {
+	Note  string
+	Files []string
+}
+
 // NewRunConfig returns the config of running rows (the shard s of
-// selection) of table.
-func NewRunConfig(table string, b experiments.Budget, o experiments.Options, selection []experiments.Row, s Shard, data experiments.Data, dataNote string) (*RunConfig, []experiments.Row, error) {
+// selection) of table on data, read from src.
+func NewRunConfig(table string, b experiments.Budget, o experiments.Options, selection []experiments.Row, s Shard, data experiments.Data, src Source) (*RunConfig, []experiments.Row, error) {
 	rows, err := ShardRows(table, selection, s)
 	if err != nil {
 		return nil, nil, err
 	}
 	all, _ := experiments.Rows(table)
 	cfg := &RunConfig{Format: Format, ProducedBy: "hifm reproduce", Table: table, Budget: b, Options: o,
-		Data: dataNote, DataSHA256: dataHash(data), Shard: s, Rows: map[string]train.Config{}}
+		Data: src.Note, DataSHA256: dataHash(data), Shard: s, Rows: map[string]train.Config{}}
 	cfg.Revision, cfg.Modified = Revision()
-	for _, path := range data.Files {
+	for _, path := range src.Files {
 		sum, err := fileSHA256(path)
 		if err != nil {
 			return nil, nil, err
