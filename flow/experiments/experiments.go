@@ -10,6 +10,11 @@
 // stationary σ (Options.Sigma), the priority and α of the Form. rows
 // (interpolant, α = 1), the MNIST pixel scale (x/255 ∈ [0, 1], no
 // dequantisation). See DefaultOptions.
+//
+// The package computes; it writes no files. What hifm reproduce makes of
+// the Results (results.json and results.csv, config.json, the figures, the
+// shards of a table and their merge) is the command's, in
+// cmd/internal/repro.
 package experiments
 
 import (
