@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/energy"
-	"github.com/hifm-go/hifm/flow/plot"
 )
 
 // The 2-D lessons of `hifm explain -example well|ring` (the paper's

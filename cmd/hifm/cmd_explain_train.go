@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/flow/infer"
-	"github.com/hifm-go/hifm/flow/plot"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
 )

@@ -15,8 +15,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/hifm-go/hifm/cmd/internal/repro"
 	"github.com/hifm-go/hifm/flow/dataset"
-	"github.com/hifm-go/hifm/flow/experiments"
 	"github.com/hifm-go/hifm/flow/infer"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/model"
@@ -98,15 +98,15 @@ type nllShard struct {
 	Config   train.Config `json:"config"`
 	// ModelSHA256 is the SHA-256 of the parameters' float64 values (Params
 	// order, little-endian); DataSHA256 that of the N test samples used.
-	ModelSHA256 string            `json:"model_sha256"`
-	DataSHA256  string            `json:"data_sha256"`
-	Total       int               `json:"total"` // N, the samples of all shards
-	Shard       experiments.Shard `json:"shard"`
-	First       int               `json:"first"` // index of this shard's first sample
-	Count       int               `json:"count"`
-	Method      string            `json:"method"`
-	Seed        uint64            `json:"seed"`
-	Report      *nllReport        `json:"report"` // this shard's samples only
+	ModelSHA256 string      `json:"model_sha256"`
+	DataSHA256  string      `json:"data_sha256"`
+	Total       int         `json:"total"` // N, the samples of all shards
+	Shard       repro.Shard `json:"shard"`
+	First       int         `json:"first"` // index of this shard's first sample
+	Count       int         `json:"count"`
+	Method      string      `json:"method"`
+	Seed        uint64      `json:"seed"`
+	Report      *nllReport  `json:"report"` // this shard's samples only
 }
 
 // nllParams are the parsed flags of hifm nll.
@@ -116,7 +116,7 @@ type nllParams struct {
 	rtol, atol         float64
 	method             string
 	seed               uint64
-	shard              experiments.Shard
+	shard              repro.Shard
 	asJSON             bool
 }
 
@@ -172,7 +172,7 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 		sh := &nllShard{Format: nllFormat, Command: append([]string{"hifm", "nll"}, args...),
 			Config: cfg, ModelSHA256: paramsSHA256(net), DataSHA256: dataSHA256(set), Total: set.N, Shard: p.shard,
 			First: lo, Count: hi - lo, Method: r.Method, Seed: p.seed, Report: rep}
-		sh.Revision, sh.Modified = experiments.Revision()
+		sh.Revision, sh.Modified = repro.Revision()
 		if err := writeNLLShard(p.out, sh, r); err != nil {
 			return err
 		}
@@ -286,8 +286,9 @@ func paramsSHA256(net model.Net) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// dataSHA256 identifies a test set by content (experiments.Data.Hash).
-func dataSHA256(s *dataset.Set) string { return experiments.Data{Test: s}.Hash().Test }
+// dataSHA256 identifies a test set by content (as config.json of hifm
+// reproduce does).
+func dataSHA256(s *dataset.Set) string { return repro.SetSHA256(s) }
 
 const nllMergeHelp = `
 Merge the directories of 'hifm nll -shard i/n -out DIR' into the report of
@@ -343,7 +344,7 @@ func runNLLMerge(args []string, stdout, stderr io.Writer) error {
 	rep := nllReportOf(r, s0.Config, p, &spec, seconds, s0.Total)
 	if *out != "" {
 		sh := *s0
-		sh.Command, sh.Shard, sh.First, sh.Count, sh.Report = append([]string{"hifm", "nll", "merge"}, args...), experiments.Shard{Index: 1, Count: 1}, 0, s0.Total, rep
+		sh.Command, sh.Shard, sh.First, sh.Count, sh.Report = append([]string{"hifm", "nll", "merge"}, args...), repro.Shard{Index: 1, Count: 1}, 0, s0.Total, rep
 		if err := writeNLLShard(*out, &sh, r); err != nil {
 			return err
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hifm-go/hifm/flow/experiments"
+	"github.com/hifm-go/hifm/cmd/internal/repro"
 )
 
 // TestMain clears the schedulers' shard variables, so that the suite run
@@ -27,13 +27,13 @@ func TestMain(m *testing.M) {
 // readReport reads results.json with the timing fields (train_seconds,
 // eval_seconds: wall clock, the only fields two runs of a row may differ
 // in) zeroed.
-func readReport(t *testing.T, dir string) experiments.Report {
+func readReport(t *testing.T, dir string) repro.Report {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep experiments.Report
+	var rep repro.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestReproduceShardMerge(t *testing.T) {
 				t.Errorf("%s: %s differs from the unsharded run's (%v, %v)", how, f, err1, err2)
 			}
 		}
-		var cfg experiments.RunConfig
+		var cfg repro.RunConfig
 		b, _ := os.ReadFile(filepath.Join(out, "config.json"))
 		if err := json.Unmarshal(b, &cfg); err != nil || len(cfg.MergedFrom) != 3 || len(cfg.Rows) != 10 || cfg.DataSHA256.Test == "" || cfg.Revision == "" {
 			t.Errorf("%s: merged config.json: %v, %d shards, %d rows, data %+v, revision %q", how, err, len(cfg.MergedFrom), len(cfg.Rows), cfg.DataSHA256, cfg.Revision)
@@ -186,16 +186,16 @@ func TestParseShard(t *testing.T) {
 		flag   string
 		shards int
 		env    map[string]string
-		want   experiments.Shard
+		want   repro.Shard
 	}{
-		{"", 0, nil, experiments.Shard{Index: 1, Count: 1}},
-		{"2/5", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 2, Count: 5}},
-		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "7"}, experiments.Shard{Index: 1, Count: 7}},
-		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 3, Count: 3}},
-		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "4", "SLURM_ARRAY_TASK_COUNT": "3"}, experiments.Shard{Index: 3, Count: 3}},
-		{"", 4, map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1"}, experiments.Shard{Index: 1, Count: 4}},
-		{"", 3, map[string]string{"JOB_COMPLETION_INDEX": "2"}, experiments.Shard{Index: 3, Count: 3}},
-		{"", 7, map[string]string{"JOB_COMPLETION_INDEX": "0"}, experiments.Shard{Index: 1, Count: 7}},
+		{"", 0, nil, repro.Shard{Index: 1, Count: 1}},
+		{"2/5", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, repro.Shard{Index: 2, Count: 5}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "7"}, repro.Shard{Index: 1, Count: 7}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "3"}, repro.Shard{Index: 3, Count: 3}},
+		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "4", "SLURM_ARRAY_TASK_COUNT": "3"}, repro.Shard{Index: 3, Count: 3}},
+		{"", 4, map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1"}, repro.Shard{Index: 1, Count: 4}},
+		{"", 3, map[string]string{"JOB_COMPLETION_INDEX": "2"}, repro.Shard{Index: 3, Count: 3}},
+		{"", 7, map[string]string{"JOB_COMPLETION_INDEX": "0"}, repro.Shard{Index: 1, Count: 7}},
 	} {
 		got, _, err := parseShard(c.flag, c.shards, func(k string) string { return c.env[k] })
 		if err != nil || got != c.want {

@@ -10,6 +10,11 @@
 // stationary σ (Options.Sigma), the priority and α of the Form. rows
 // (interpolant, α = 1), the MNIST pixel scale (x/255 ∈ [0, 1], no
 // dequantisation). See DefaultOptions.
+//
+// The package computes; it writes no files. What hifm reproduce makes of
+// the Results (results.json and results.csv, config.json, the figures, the
+// shards of a table and their merge) is the command's, in
+// cmd/internal/repro.
 package experiments
 
 import (
@@ -204,18 +209,6 @@ func (r Row) Label() string {
 }
 
 func bp(b bool) *bool { return &b }
-
-// Mark renders a Table 2 option as the paper does: ✓, ✗ or –.
-func Mark(b *bool) string {
-	switch {
-	case b == nil:
-		return "–"
-	case *b:
-		return "✓"
-	default:
-		return "✗"
-	}
-}
 
 // Rows returns the rows of a table in the paper's order (sorted by its NLL).
 func Rows(table string) ([]Row, error) {

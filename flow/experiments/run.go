@@ -13,9 +13,9 @@ import (
 	"github.com/hifm-go/hifm/model"
 )
 
-// Tolerance of every likelihood and sampling solve: the paper's rtol = atol
+// tolerance of every likelihood and sampling solve: the paper's rtol = atol
 // = 1e-2 (HIFM-MATH §6).
-const Tolerance = 1e-2
+const tolerance = 1e-2
 
 // Point is one progress evaluation: test NLL and NFE after Step steps
 // (the paper's Figs. 3 and 4).
@@ -45,7 +45,7 @@ type Result struct {
 	TestN         int     `json:"test_n"`
 	// TestNLL[i] is the normalised NLL of test point i (NaN for a failed
 	// solve): rows evaluated on the same points are compared point by point
-	// (ReportRow.NLLMinusOT).
+	// (hifm reproduce's nll_minus_ot: the mean difference from the OT row).
 	TestNLL []float64 `json:"-"`
 	// Loss is the last training batch loss; Steps the steps done.
 	Loss  float64 `json:"loss"`
@@ -66,9 +66,6 @@ type Result struct {
 // Run takes the budget's TrainN / TestN first samples).
 type Data struct {
 	Train, Test *dataset.Set
-	// Files are the files the sets were read from (for the record: their
-	// hashes go into config.json); empty for generated data.
-	Files []string
 }
 
 // Hooks report progress; every field may be nil. row is the index into
@@ -157,7 +154,7 @@ func Run(ctx context.Context, table string, data Data, ro RunOptions, done func(
 }
 
 func (ro *RunOptions) nllOptions(table string) infer.NLLOptions {
-	o := infer.NLLOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads,
+	o := infer.NLLOptions{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads,
 		Method: infer.DivExact}
 	if table == Table1 {
 		o.Method, o.Probes = infer.DivHutchinson, max(1, ro.Budget.Probes)
@@ -277,7 +274,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 		stage("sample")
 		t0 = time.Now()
 		xs, nfe, err := infer.Sample(ctx, cfg.Inference(net), b.SampleN,
-			infer.SampleOptions{RTol: Tolerance, ATol: Tolerance, Seed: ro.Seed, Workers: ro.Threads})
+			infer.SampleOptions{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads})
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()

@@ -1,4 +1,4 @@
-package experiments
+package repro
 
 import (
 	"encoding/csv"
@@ -10,9 +10,10 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow/dataset"
 	"github.com/hifm-go/hifm/flow/energy"
-	"github.com/hifm-go/hifm/flow/plot"
+	"github.com/hifm-go/hifm/flow/experiments"
 )
 
 // ReportRow is one row of results.json (and of hifm reproduce --json): the
@@ -56,17 +57,17 @@ type ReportRow struct {
 
 // Report is results.json: every row of a table in the paper's order.
 type Report struct {
-	Table      string      `json:"table"`
-	Convention string      `json:"convention"`
-	PaperNote  string      `json:"paper_convention"`
-	Budget     Budget      `json:"budget"`
-	Complete   bool        `json:"complete"`
-	Rows       []ReportRow `json:"rows"`
+	Table      string             `json:"table"`
+	Convention string             `json:"convention"`
+	PaperNote  string             `json:"paper_convention"`
+	Budget     experiments.Budget `json:"budget"`
+	Complete   bool               `json:"complete"`
+	Rows       []ReportRow        `json:"rows"`
 }
 
 // Conventions states the NLL convention of our numbers and of the paper's.
 func Conventions(table string) (ours, paper string) {
-	if table == Table1 {
+	if table == experiments.Table1 {
 		return "nats per image (normalised) of MNIST pixels x/255 in [0,1], no dequantisation, base N(0,I), Hutchinson divergence (1 probe), rtol=atol=1e-2",
 			"as printed in the paper (nats per image; its pixel scaling is not stated)"
 	}
@@ -87,13 +88,13 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // the table in the paper's order, those without a result marked not run.
 // Complete says every row ran. ref are the reference test configurations
 // of Table 2 (referenceN of the test set; nil: no energy medians).
-func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set) (Report, error) {
-	rows, err := Rows(table)
+func NewReport(table string, b experiments.Budget, res map[string]*experiments.Result, ref *dataset.Set) (Report, error) {
+	rows, err := experiments.Rows(table)
 	if err != nil {
 		return Report{}, err
 	}
 	dataE := math.NaN()
-	if table == Table2 && ref != nil && ref.N > 0 {
+	if table == experiments.Table2 && ref != nil && ref.N > 0 {
 		es, _ := lj13Stats(energy.NewLJ13(), ref.Data, ref.Dim)
 		dataE = median(es)
 	}
@@ -110,7 +111,7 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 		if x := res[r.ID]; x != nil {
 			o.Ran = true
 			o.NLL, o.NFE, o.SE = finitePtr(x.NLL), finitePtr(x.NFE), finitePtr(x.SE)
-			if table == Table2 {
+			if table == experiments.Table2 {
 				o.NLLNormalized, o.NLLBgflow = finitePtr(x.NLL), finitePtr(x.BgflowNLL)
 			}
 			o.TestN, o.Steps, o.Error = x.TestN, x.Steps, x.Error
@@ -120,7 +121,7 @@ func NewReport(table string, b Budget, res map[string]*Result, ref *dataset.Set)
 				}
 			}
 			o.TrainSeconds, o.EvalSeconds = round3(x.TrainSec), round3(x.EvalSec)
-			if table == Table2 && len(x.Samples) > 0 && !math.IsNaN(dataE) {
+			if table == experiments.Table2 && len(x.Samples) > 0 && !math.IsNaN(dataE) {
 				es, _ := lj13Stats(energy.NewLJ13(), x.Samples, ref.Dim)
 				o.SampleEnergyMedian, o.DataEnergyMedian = finitePtr(round3(median(es))), finitePtr(round3(dataE))
 			}
@@ -198,8 +199,21 @@ func writeJSON(path string, v any) error {
 	})
 }
 
+// Mark renders a Table 2 option (Row.Projection, Hyperbolize, Isotropic)
+// as the paper prints it: ✓, ✗, or – when the row has no such option.
+func Mark(b *bool) string {
+	switch {
+	case b == nil:
+		return "–"
+	case *b:
+		return "✓"
+	default:
+		return "✗"
+	}
+}
+
 // shortLabel is a compact row name for legends: "Form. ✗✓✓", "OT".
-func shortLabel(r Row) string {
+func shortLabel(r experiments.Row) string {
 	if r.Projection != nil {
 		return r.Method + " " + Mark(r.Projection) + Mark(r.Hyperbolize) + Mark(r.Isotropic)
 	}
@@ -208,13 +222,13 @@ func shortLabel(r Row) string {
 
 // referenceN is the number of test configurations (the first ones) the
 // LJ13 histograms draw as the reference: at least 1000, at least SampleN.
-func referenceN(b Budget, testN int) int { return min(testN, max(b.SampleN, 1000)) }
+func referenceN(b experiments.Budget, testN int) int { return min(testN, max(b.SampleN, 1000)) }
 
 // Reference returns the reference configurations of Table 2's histograms
 // and energy medians: the first referenceN of the test set (nil for
 // Table 1 or without a test set).
-func Reference(table string, b Budget, test *dataset.Set) *dataset.Set {
-	if table != Table2 || test == nil {
+func Reference(table string, b experiments.Budget, test *dataset.Set) *dataset.Set {
+	if table != experiments.Table2 || test == nil {
 		return nil
 	}
 	n := referenceN(b, test.N)
@@ -225,7 +239,7 @@ func Reference(table string, b Budget, test *dataset.Set) *dataset.Set {
 // pictures of the results done (in the order given) into dir and returns
 // the file names written. ref holds the LJ13 reference configurations of
 // the histograms (Table 2; referenceN of the test set), rows of ref.Dim.
-func writeFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget) ([]string, error) {
+func writeFigures(dir, table string, done []*experiments.Result, ref *dataset.Set, b experiments.Budget) ([]string, error) {
 	var names []string
 	add := func(name string) string {
 		names = append(names, name)
@@ -233,7 +247,7 @@ func writeFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget)
 	}
 	nll := plot.Figure{XLabel: "epoch", YLabel: "test NLL (nats)"}
 	nfe := plot.Figure{XLabel: "epoch", YLabel: "NFE", Title: "Fig. 3 (ours): NFE of the test likelihood solves against training"}
-	if table == Table1 {
+	if table == experiments.Table1 {
 		nll.Title = "Fig. 3 (ours): MNIST test NLL against training"
 	} else {
 		nll.Title = "Fig. 4 (ours): LJ13 test NLL (normalised) against training"
@@ -247,7 +261,7 @@ func writeFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget)
 		}
 		nll.Series, nfe.Series = append(nll.Series, s), append(nfe.Series, t)
 	}
-	if table == Table1 {
+	if table == experiments.Table1 {
 		if err := plot.WriteFile(add("fig3_nll.svg"), nll.SVG); err != nil {
 			return names, err
 		}
@@ -279,7 +293,7 @@ func writeFigures(dir, table string, done []*Result, ref *dataset.Set, b Budget)
 }
 
 // writeDigits draws a row's MNIST samples as a grid of 28×28 images.
-func writeDigits(add func(string) string, r *Result) error {
+func writeDigits(add func(string) string, r *experiments.Result) error {
 	if len(r.Samples) == 0 {
 		return nil
 	}
@@ -303,9 +317,9 @@ func writeDigits(add func(string) string, r *Result) error {
 
 // histogramRows picks the rows pictured in the LJ13 histograms: the best
 // Form. row (lowest NLL, the first on ties), Int. and OT.
-func histogramRows(done []*Result) []*Result {
-	pick := map[string]*Result{}
-	var best *Result
+func histogramRows(done []*experiments.Result) []*experiments.Result {
+	pick := map[string]*experiments.Result{}
+	var best *experiments.Result
 	for _, r := range done {
 		if r.Error != "" || len(r.Samples) == 0 {
 			continue
@@ -319,7 +333,7 @@ func histogramRows(done []*Result) []*Result {
 			pick[r.Row.ID] = r
 		}
 	}
-	var chosen []*Result
+	var chosen []*experiments.Result
 	if best != nil {
 		chosen = append(chosen, best)
 	}
@@ -333,7 +347,7 @@ func histogramRows(done []*Result) []*Result {
 
 // lj13Histograms returns the energy and pair-distance histogram figures
 // of the rows' samples against the reference configurations ref.
-func lj13Histograms(rows []*Result, ref *dataset.Set, sampleN int) (ef, df plot.Figure) {
+func lj13Histograms(rows []*experiments.Result, ref *dataset.Set, sampleN int) (ef, df plot.Figure) {
 	e := energy.NewLJ13()
 	refE, refD := lj13Stats(e, ref.Data, ref.Dim)
 	lo, hi := energyRange(refE)

@@ -1,4 +1,4 @@
-package experiments
+package repro
 
 import (
 	"crypto/sha256"
@@ -17,8 +17,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hifm-go/hifm/cmd/internal/plot"
 	"github.com/hifm-go/hifm/flow/dataset"
-	"github.com/hifm-go/hifm/flow/plot"
+	"github.com/hifm-go/hifm/flow/experiments"
 	"github.com/hifm-go/hifm/flow/train"
 	"github.com/hifm-go/hifm/tensor/npy"
 )
@@ -26,7 +27,9 @@ import (
 // Format names the layout of an output directory (config.json "format").
 const Format = "hifm-reproduce/1"
 
-// ErrMerge marks output directories that cannot be merged.
+// ErrMerge marks output directories that cannot be merged. Its text
+// predates the move out of flow/experiments and is kept, so that the
+// messages of hifm reproduce merge do not change.
 var ErrMerge = errors.New("experiments: cannot merge")
 
 // Shard is part i of n (1 ≤ Index ≤ Count) of a table's rows: the row at
@@ -44,17 +47,17 @@ func (s Shard) Valid() bool { return s.Count >= 1 && s.Index >= 1 && s.Index <= 
 // ShardRows returns the rows of selected (a subset of the table, any order)
 // that belong to shard s, in the paper's order. Membership depends only on
 // a row's position in the table, not on the selection.
-func ShardRows(table string, selected []Row, s Shard) ([]Row, error) {
+func ShardRows(table string, selected []experiments.Row, s Shard) ([]experiments.Row, error) {
 	if !s.Valid() {
-		return nil, fmt.Errorf("%w: shard %s: want 1 ≤ i ≤ n", ErrOption, s)
+		return nil, fmt.Errorf("%w: shard %s: want 1 ≤ i ≤ n", experiments.ErrOption, s)
 	}
-	all, err := Rows(table)
+	all, err := experiments.Rows(table)
 	if err != nil {
 		return nil, err
 	}
-	var out []Row
+	var out []experiments.Row
 	for k, r := range all {
-		if k%s.Count == s.Index-1 && slices.ContainsFunc(selected, func(x Row) bool { return x.ID == r.ID }) {
+		if k%s.Count == s.Index-1 && slices.ContainsFunc(selected, func(x experiments.Row) bool { return x.ID == r.ID }) {
 			out = append(out, r)
 		}
 	}
@@ -107,7 +110,9 @@ type DataSHA256 struct {
 	Test  string `json:"test"`
 }
 
-func setSHA256(s *dataset.Set) string {
+// SetSHA256 is the content hash of one split, as in DataSHA256 ("" for
+// nil); hifm nll records it for its test set too.
+func SetSHA256(s *dataset.Set) string {
 	if s == nil {
 		return ""
 	}
@@ -126,9 +131,9 @@ func setSHA256(s *dataset.Set) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Hash returns the content hashes of the data.
-func (d Data) Hash() DataSHA256 {
-	return DataSHA256{Train: setSHA256(d.Train), Test: setSHA256(d.Test)}
+// dataHash returns the content hashes of the data.
+func dataHash(d experiments.Data) DataSHA256 {
+	return DataSHA256{Train: SetSHA256(d.Train), Test: SetSHA256(d.Test)}
 }
 
 // RunConfig is config.json: everything a run used, so that its directory
@@ -140,12 +145,12 @@ type RunConfig struct {
 	ProducedBy string `json:"produced_by"`
 	// Revision is the git revision of the binary ("unknown" without build
 	// info), Modified whether its tree had local changes.
-	Revision string   `json:"revision"`
-	Modified bool     `json:"modified"`
-	Command  []string `json:"command"`
-	Table    string   `json:"table"`
-	Budget   Budget   `json:"budget"`
-	Options  Options  `json:"options"`
+	Revision string              `json:"revision"`
+	Modified bool                `json:"modified"`
+	Command  []string            `json:"command"`
+	Table    string              `json:"table"`
+	Budget   experiments.Budget  `json:"budget"`
+	Options  experiments.Options `json:"options"`
 	// Data describes the source, DataFiles are the files read (LJ13
 	// splits) with their sha256; DataSHA256 identifies the content.
 	Data       string     `json:"data"`
@@ -178,18 +183,26 @@ type MergedShard struct {
 	Command     []string `json:"command"`
 }
 
+// Source says where a run's data came from: Note describes it (config.json
+// "data"), Files are the files read, whose SHA-256 config.json records
+// (none for generated data).
+type Source struct {
+	Note  string
+	Files []string
+}
+
 // NewRunConfig returns the config of running rows (the shard s of
-// selection) of table.
-func NewRunConfig(table string, b Budget, o Options, selection []Row, s Shard, data Data, dataNote string) (*RunConfig, []Row, error) {
+// selection) of table on data, read from src.
+func NewRunConfig(table string, b experiments.Budget, o experiments.Options, selection []experiments.Row, s Shard, data experiments.Data, src Source) (*RunConfig, []experiments.Row, error) {
 	rows, err := ShardRows(table, selection, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	all, _ := Rows(table)
+	all, _ := experiments.Rows(table)
 	cfg := &RunConfig{Format: Format, ProducedBy: "hifm reproduce", Table: table, Budget: b, Options: o,
-		Data: dataNote, DataSHA256: data.Hash(), Shard: s, Rows: map[string]train.Config{}}
+		Data: src.Note, DataSHA256: dataHash(data), Shard: s, Rows: map[string]train.Config{}}
 	cfg.Revision, cfg.Modified = Revision()
-	for _, path := range data.Files {
+	for _, path := range src.Files {
 		sum, err := fileSHA256(path)
 		if err != nil {
 			return nil, nil, err
@@ -197,12 +210,12 @@ func NewRunConfig(table string, b Budget, o Options, selection []Row, s Shard, d
 		cfg.DataFiles = append(cfg.DataFiles, DataFile{Path: path, SHA256: sum})
 	}
 	for _, r := range all { // table order
-		if slices.ContainsFunc(selection, func(x Row) bool { return x.ID == r.ID }) {
+		if slices.ContainsFunc(selection, func(x experiments.Row) bool { return x.ID == r.ID }) {
 			cfg.Selection = append(cfg.Selection, r.ID)
 		}
 	}
 	for _, r := range rows {
-		c, err := Config(table, r, b, o)
+		c, err := experiments.Config(table, r, b, o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -217,7 +230,7 @@ func NewRunConfig(table string, b Budget, o Options, selection []Row, s Shard, d
 // (its generated samples) and, for Table 2, reference.npy (the test
 // configurations of the histograms); config.json last. test is the test
 // set (nil: no histograms).
-func WriteOutputs(dir string, cfg *RunConfig, res map[string]*Result, test *dataset.Set) error {
+func WriteOutputs(dir string, cfg *RunConfig, res map[string]*experiments.Result, test *dataset.Set) error {
 	ref := Reference(cfg.Table, cfg.Budget, test)
 	rep, err := NewReport(cfg.Table, cfg.Budget, res, ref)
 	if err != nil {
@@ -234,8 +247,8 @@ func WriteOutputs(dir string, cfg *RunConfig, res map[string]*Result, test *data
 	if err := plot.WriteFile(add("results.csv"), rep.WriteCSV); err != nil {
 		return err
 	}
-	all, _ := Rows(cfg.Table)
-	var done []*Result
+	all, _ := experiments.Rows(cfg.Table)
+	var done []*experiments.Result
 	for _, r := range all {
 		if x := res[r.ID]; x != nil {
 			done = append(done, x)
@@ -308,7 +321,7 @@ type savedPoint struct {
 	NFE       num   `json:"nfe"`
 }
 
-// savedResult is rows/ID.json: a Result without its Row's internals (the
+// savedResult is rows/ID.json: an experiments.Result without its Row's internals (the
 // row is looked up by ID) and its config (recomputed from the budget).
 type savedResult struct {
 	ID            string       `json:"id"`
@@ -330,7 +343,7 @@ type savedResult struct {
 	Error         string       `json:"error,omitempty"`
 }
 
-func toSaved(r *Result) savedResult {
+func toSaved(r *experiments.Result) savedResult {
 	s := savedResult{ID: r.Row.ID, NLL: num(r.NLL), SE: num(r.SE), BgflowNLL: num(r.BgflowNLL), LogNormalizer: num(r.LogNormalizer),
 		NFE: num(r.NFE), TestN: r.TestN, Loss: num(r.Loss), Steps: r.Steps, SampleNFE: num(r.SampleNFE),
 		TrainSec: num(r.TrainSec), EvalSec: num(r.EvalSec), SampleSec: num(r.SampleSec), Error: r.Error, Curve: []savedPoint{}}
@@ -346,15 +359,15 @@ func toSaved(r *Result) savedResult {
 	return s
 }
 
-func (s savedResult) result(r Row, cfg train.Config) *Result {
-	x := &Result{Row: r, Config: cfg, NLL: float64(s.NLL), SE: float64(s.SE), BgflowNLL: float64(s.BgflowNLL),
+func (s savedResult) result(r experiments.Row, cfg train.Config) *experiments.Result {
+	x := &experiments.Result{Row: r, Config: cfg, NLL: float64(s.NLL), SE: float64(s.SE), BgflowNLL: float64(s.BgflowNLL),
 		LogNormalizer: float64(s.LogNormalizer), NFE: float64(s.NFE), TestN: s.TestN, Loss: float64(s.Loss), Steps: s.Steps,
 		SampleNFE: float64(s.SampleNFE), TrainSec: float64(s.TrainSec), EvalSec: float64(s.EvalSec), SampleSec: float64(s.SampleSec), Error: s.Error}
 	for _, v := range s.TestNLL {
 		x.TestNLL = append(x.TestNLL, float64(v))
 	}
 	for _, p := range s.Curve {
-		x.Curve = append(x.Curve, Point{Step: p.Step, Epoch: float64(p.Epoch), Loss: float64(p.Loss), NLL: float64(p.NLL), BgflowNLL: float64(p.BgflowNLL), NFE: float64(p.NFE)})
+		x.Curve = append(x.Curve, experiments.Point{Step: p.Step, Epoch: float64(p.Epoch), Loss: float64(p.Loss), NLL: float64(p.NLL), BgflowNLL: float64(p.BgflowNLL), NFE: float64(p.NFE)})
 	}
 	return x
 }
@@ -364,7 +377,7 @@ func (s savedResult) result(r Row, cfg train.Config) *Result {
 type Dir struct {
 	Path      string
 	Config    RunConfig
-	Results   map[string]*Result
+	Results   map[string]*experiments.Result
 	Reference *dataset.Set
 }
 
@@ -374,7 +387,7 @@ func ReadDir(path string) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not a hifm reproduce directory: %v", ErrMerge, path, err)
 	}
-	d := &Dir{Path: path, Results: map[string]*Result{}}
+	d := &Dir{Path: path, Results: map[string]*experiments.Result{}}
 	if err := json.Unmarshal(b, &d.Config); err != nil {
 		return nil, fmt.Errorf("%w: %s/config.json: %v", ErrMerge, path, err)
 	}
@@ -382,7 +395,7 @@ func ReadDir(path string) (*Dir, error) {
 	if c.Format != Format {
 		return nil, fmt.Errorf("%w: %s/config.json has format %q, want %q (written by another version of hifm?)", ErrMerge, path, c.Format, Format)
 	}
-	all, err := Rows(c.Table)
+	all, err := experiments.Rows(c.Table)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMerge, path, err)
 	}
@@ -398,7 +411,7 @@ func ReadDir(path string) (*Dir, error) {
 		if err := json.Unmarshal(rb, &s); err != nil || s.ID != r.ID {
 			return nil, fmt.Errorf("%w: %s/rows/%s.json: unreadable (%v)", ErrMerge, path, r.ID, err)
 		}
-		cfg, err := Config(c.Table, r, c.Budget, c.Options)
+		cfg, err := experiments.Config(c.Table, r, c.Budget, c.Options)
 		if err != nil {
 			return nil, err
 		}
@@ -415,7 +428,7 @@ func ReadDir(path string) (*Dir, error) {
 		}
 		d.Results[r.ID] = x
 	}
-	if c.Table == Table2 {
+	if c.Table == experiments.Table2 {
 		a, err := npy.ReadFile(filepath.Join(path, "reference.npy"))
 		if err == nil && len(a.Shape) == 2 && a.Shape[1]%3 == 0 {
 			d.Reference = &dataset.Set{N: a.Shape[0], Dim: a.Shape[1], Particles: a.Shape[1] / 3, SpatialDim: 3, Data: a.Data}
@@ -433,7 +446,7 @@ func ReadDir(path string) (*Dir, error) {
 // every shard 1..n exactly once and finished; no row twice) and returns
 // the merged config and results, which WriteOutputs turns into the same
 // results.json, CSV and figures as one unsharded run.
-func Merge(dirs []*Dir) (*RunConfig, map[string]*Result, *dataset.Set, error) {
+func Merge(dirs []*Dir) (*RunConfig, map[string]*experiments.Result, *dataset.Set, error) {
 	if len(dirs) == 0 {
 		return nil, nil, nil, fmt.Errorf("%w: no directories", ErrMerge)
 	}
@@ -441,7 +454,7 @@ func Merge(dirs []*Dir) (*RunConfig, map[string]*Result, *dataset.Set, error) {
 	out := &RunConfig{Format: Format, ProducedBy: "hifm reproduce merge", Revision: first.Revision, Modified: first.Modified, Table: first.Table,
 		Budget: first.Budget, Options: first.Options, Data: first.Data, DataFiles: first.DataFiles, DataSHA256: first.DataSHA256,
 		Shard: Shard{1, 1}, Rows: map[string]train.Config{}}
-	res := map[string]*Result{}
+	res := map[string]*experiments.Result{}
 	owner := map[string]string{}
 	type group struct {
 		count int
@@ -484,7 +497,7 @@ func Merge(dirs []*Dir) (*RunConfig, map[string]*Result, *dataset.Set, error) {
 		}
 		g.seen[c.Shard.Index] = d.Path
 		ms := MergedShard{Dir: d.Path, Shard: c.Shard, Threads: c.Threads, WallSeconds: c.WallSeconds, Command: c.Command}
-		all, _ := Rows(c.Table)
+		all, _ := experiments.Rows(c.Table)
 		for _, r := range all {
 			if _, ok := c.Rows[r.ID]; !ok {
 				continue
@@ -514,7 +527,7 @@ func Merge(dirs []*Dir) (*RunConfig, map[string]*Result, *dataset.Set, error) {
 			}
 		}
 	}
-	all, _ := Rows(out.Table)
+	all, _ := experiments.Rows(out.Table)
 	for _, r := range all {
 		if res[r.ID] != nil {
 			out.Selection = append(out.Selection, r.ID)

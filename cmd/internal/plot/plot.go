@@ -1,7 +1,9 @@
-// Package plot draws hifm's pictures (the reproduction's figures in
-// flow/experiments, the panels of hifm explain) with the standard library
-// only: line plots and histogram overlays as SVG (hand-written, a few
-// hundred bytes of markup per series) and image grids as PNG.
+// Package plot draws hifm's pictures (the figures of hifm reproduce, built
+// in cmd/internal/repro, and the panels of hifm explain) with the standard
+// library only: line plots and histogram overlays as SVG (hand-written, a
+// few hundred bytes of markup per series) and image grids as PNG. It is
+// internal to cmd: only the command line draws, the library packages under
+// flow return numbers.
 package plot
 
 import (
