@@ -51,11 +51,11 @@ func JVP(y, x *Node, v *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	g := y.g
 	u := g.Var(tensor.New(y.val.Shape...))
-	w, err := VJP(y, u, []*Node{x}, true)
+	w, err := VJP(nil, y, u, []*Node{x}, true)
 	if err != nil {
 		return nil, err
 	}
-	jv, err := VJP(w[0], g.Const(v), []*Node{u}, false)
+	jv, err := VJP(nil, w[0], g.Const(v), []*Node{u}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func HVP(f, x *Node, v *tensor.Tensor) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	hv, err := VJP(gr[0], f.g.Const(v), []*Node{x}, false)
+	hv, err := VJP(nil, gr[0], f.g.Const(v), []*Node{x}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func Hessian(f, x *Node) (*tensor.Tensor, error) {
 		m := g.mark()
 		e := g.Zeros(x.val.Shape...)
 		e.val.Data[i] = 1
-		row, err := VJP(gr[0], e, []*Node{x}, false)
+		row, err := VJP(nil, gr[0], e, []*Node{x}, false)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +178,7 @@ func Divergence(y, x *Node, batch bool) (*tensor.Tensor, error) {
 		for s := 0; s < b; s++ {
 			e.val.Data[s*n+i] = 1
 		}
-		gx, err := VJP(y, e, []*Node{x}, false)
+		gx, err := VJP(nil, y, e, []*Node{x}, false)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func Hutchinson(y, x *Node, probes []*tensor.Tensor, batch bool) (*tensor.Tensor
 			return nil, shapeErr("Hutchinson", fmt.Sprintf("probe %d must have x's shape", k), p.Shape, x.val.Shape)
 		}
 		m := g.mark()
-		gx, err := VJP(y, g.Const(p), []*Node{x}, false)
+		gx, err := VJP(nil, y, g.Const(p), []*Node{x}, false)
 		if err != nil {
 			return nil, err
 		}

@@ -418,7 +418,7 @@ func TestErrors(t *testing.T) {
 	// (docs/CONTRIBUTING.md, "Errors").
 	isShape := func(err error) bool { return errors.As(err, new(*tensor.ShapeError)) }
 	s := Sum(a)
-	if _, err := VJP(s, g.Full(1, 2), []*Node{a}, false); !isShape(err) || !strings.Contains(err.Error(), "cotangent") {
+	if _, err := VJP(nil, s, g.Full(1, 2), []*Node{a}, false); !isShape(err) || !strings.Contains(err.Error(), "cotangent") {
 		t.Errorf("bad cotangent: got %v", err)
 	}
 	if _, err := Grad(Square(a), a); !isShape(err) || !strings.Contains(err.Error(), "(2, 3)") {

@@ -11,7 +11,7 @@ import "github.com/hifm-go/hifm/tensor/kernels"
 // the same formulas from graph ops on x, w and b, so the node is
 // differentiable to any order. Values agree with f(Linear(x, w, b)) to
 // rounding; so do the two sweep modes (the bias gradient is summed row by
-// row, σ comes from the cache or from SigmoidFast).
+// row, σ comes from the cache or from sigmoidFast).
 func DenseAct(x, w, b *Node, silu bool) *Node {
 	xs, ws, bs := x.val.Shape, w.val.Shape, b.val.Shape
 	if len(xs) != 2 || len(ws) != 2 || len(bs) != 1 || xs[1] != ws[0] || bs[0] != ws[1] {
@@ -114,7 +114,7 @@ func actBack(gp, gy, sig, pre []float64, silu bool) {
 
 // actPrimeNode is f'(pre) as graph ops, for recorded (differentiable) sweeps.
 func actPrimeNode(pre *Node, silu bool) *Node {
-	s := SigmoidFast(pre)
+	s := sigmoidFast(pre)
 	if !silu {
 		return s
 	}

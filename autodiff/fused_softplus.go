@@ -27,10 +27,10 @@ func SiLUCached(x *Node) *Node {
 	return y
 }
 
-// SigmoidFast is σ(x) by the vectorised kernel of SiLUCached. Its VJP is
+// sigmoidFast is σ(x) by the vectorised kernel of SiLUCached. Its VJP is
 // gy·σ(x)σ(−x) in graph ops (= σ(1 − σ) without the cancellation of 1 − σ
 // for large x), so it is differentiable to any order.
-func SigmoidFast(x *Node) *Node {
+func sigmoidFast(x *Node) *Node {
 	y := x.g.newNode("SigmoidFast", x.val.Shape, sigmoidFastVJP, x)
 	tmp := x.g.alloc(x.val.Size())
 	siluSigmoid(tmp, y.data(), x.data())
@@ -40,13 +40,13 @@ func SigmoidFast(x *Node) *Node {
 
 func sigmoidFastVJP(n, gy *Node) {
 	if n.g.want(n.in[0]) {
-		n.g.acc(n.in[0], Mul(gy, Mul(n, SigmoidFast(Neg(n.in[0])))))
+		n.g.acc(n.in[0], Mul(gy, Mul(n, sigmoidFast(Neg(n.in[0])))))
 	}
 }
 
 // ActSigma is σ(x) for an activation node y = Softplus(x) or SiLU(x) (also
 // SoftplusCached, SiLUCached), copied from the σ(x) the node keeps instead
-// of recomputed: a node of x, differentiable like SigmoidFast(x).
+// of recomputed: a node of x, differentiable like sigmoidFast(x).
 func ActSigma(y *Node) *Node {
 	if (y.op != actNames[actSoftplus] && y.op != actNames[actSiLU]) || y.aux == nil || y.aux == y || y.nin != 1 {
 		panic(shapeErr("ActSigma", "want a Softplus or SiLU node, got "+y.op, y.val.Shape))

@@ -38,14 +38,14 @@ func TestSoftplusCachedMatchesSoftplus(t *testing.T) {
 	}
 	// Sigmoid's derivative σ − σ² cancels for large |x| (relative error
 	// ulp/(1 − σ) ≈ 5e-8 at |x| = 20, and 0 instead of e^−40 at 40), while
-	// SigmoidFast uses σ(x)σ(−x): compare its derivatives to 1e-7 relative,
+	// sigmoidFast uses σ(x)σ(−x): compare its derivatives to 1e-7 relative,
 	// 1e-15 absolute.
 	for _, pair := range []struct {
 		name      string
 		ref, fast func(*Node) *Node
 		derivOpt  cmp.Option
 	}{{"softplus", Softplus, SoftplusCached, nil}, {"silu", SiLU, SiLUCached, nil},
-		{"sigmoid", Sigmoid, SigmoidFast, cmpopts.EquateApprox(1e-7, 1e-15)}} {
+		{"sigmoid", Sigmoid, sigmoidFast, cmpopts.EquateApprox(1e-7, 1e-15)}} {
 		v1, g1, h1 := f(pair.ref)
 		v2, g2, h2 := f(pair.fast)
 		opt := cmpopts.EquateApprox(1e-15, 1e-300)
@@ -160,7 +160,7 @@ func BenchmarkSoftplusSigmoid(b *testing.B) {
 }
 
 // ActSigma reads σ from an activation's cache: the same values as
-// SigmoidFast, and the same derivatives (its VJP is SigmoidFast's).
+// sigmoidFast, and the same derivatives (its VJP is sigmoidFast's).
 func TestActSigma(t *testing.T) {
 	rng := tensor.NewRNG(5)
 	x := tensor.RandN(rng, 3, 8)
@@ -178,9 +178,9 @@ func TestActSigma(t *testing.T) {
 			}
 			return append([]float64{}, s.Value().Data...), h.Data
 		}
-		v1, h1 := run(SigmoidFast)
+		v1, h1 := run(sigmoidFast)
 		v2, h2 := run(func(x *Node) *Node { return ActSigma(act(x)) })
-		// Values: the caches of Softplus/SiLU (scalar σ) and SigmoidFast
+		// Values: the caches of Softplus/SiLU (scalar σ) and sigmoidFast
 		// (kernel) may differ by an ulp; derivatives go through the same ops.
 		opt := cmpopts.EquateApprox(1e-15, 0)
 		if d := cmp.Diff(v1, v2, opt); d != "" {

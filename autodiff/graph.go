@@ -19,13 +19,13 @@
 //
 // # Two backward modes
 //
-// VJP(out, v, wrt, createGraph) runs the reverse sweep. With createGraph the
-// gradient ops are recorded like forward ops (PyTorch's create_graph=True):
-// the results are differentiable nodes. Without it the very same VJP code
-// runs with recording switched off: no node is recorded, repeated gradient
-// contributions are summed in place, and only the inputs on a path to wrt
-// are visited. Both modes execute identical arithmetic, so first derivatives
-// agree bit for bit.
+// VJP(dst, out, v, wrt, createGraph) runs the reverse sweep. With
+// createGraph the gradient ops are recorded like forward ops (PyTorch's
+// create_graph=True): the results are differentiable nodes. Without it the
+// very same VJP code runs with recording switched off: no node is recorded,
+// repeated gradient contributions are summed in place, and only the inputs
+// on a path to wrt are visited. Both modes execute identical arithmetic, so
+// first derivatives agree bit for bit.
 //
 // # Fused ops
 //
@@ -33,10 +33,11 @@
 // linear steps computed as one node with a hand-written VJP, for speed only
 // (same value as the composed graph ops, checked by their tests). DenseAct
 // is a dense layer plus activation, GatherOuterAct a gathered outer product
-// plus activation, GroupNormFast group normalisation, and SoftplusCached,
-// SiLUCached and SigmoidFast activations that keep σ(x) for the backward
-// sweep (AVX2+FMA assembly written by `go generate`: fused_softplus_gen.go). The EGNN and
-// UNet models use them, but nothing in them is specific to a model.
+// plus activation, GroupNormFast group normalisation (GroupNormSiLU with a
+// SiLU), and SoftplusCached and SiLUCached activations that keep σ(x) for
+// the backward sweep (ActSigma reads it; AVX2+FMA assembly written by
+// `go generate`: fused_softplus_gen.go). The EGNN and UNet models use them,
+// but nothing in them is specific to a model.
 //
 // # Errors
 //
@@ -314,14 +315,10 @@ func (g *Graph) acc(x, c *Node) {
 // (out's shape). wrt nodes must require grad; a wrt node out does not depend
 // on gets zeros. With createGraph the results are recorded nodes that can
 // be differentiated again; otherwise they are plain values (valid until
-// Reset) computed by the same VJP code without recording.
-func VJP(out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error) {
-	return VJPInto(make([]*Node, 0, len(wrt)), out, v, wrt, createGraph)
-}
-
-// VJPInto is VJP appending the results to dst[:0] (reusing its storage:
-// the training step's reverse sweep then allocates nothing).
-func VJPInto(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error) {
+// Reset) computed by the same VJP code without recording. The results are
+// appended to dst[:0]: pass nil, or the previous result to reuse its
+// storage (the training step's reverse sweep then allocates nothing).
+func VJP(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []*Node, err error) {
 	if out == nil || v == nil {
 		return nil, fmt.Errorf("autodiff.VJP: nil output or cotangent")
 	}
@@ -339,6 +336,9 @@ func VJPInto(dst []*Node, out, v *Node, wrt []*Node, createGraph bool) (grads []
 		if w == nil || w.g != g || !w.req || w.idx < 0 {
 			return nil, fmt.Errorf("autodiff.VJP: wrt[%d] is not a recorded node of this graph that requires grad (make it with Graph.Var)", i)
 		}
+	}
+	if dst == nil {
+		dst = make([]*Node, 0, len(wrt))
 	}
 	err = tensor.Catch(func() { grads = g.backward(dst[:0], out, v, wrt, createGraph) })
 	return grads, err
@@ -396,7 +396,7 @@ func Grad(loss *Node, wrt ...*Node) ([]*Node, error) {
 	if err := scalarCheck("Grad", loss); err != nil {
 		return nil, err
 	}
-	return VJP(loss, loss.g.Scalar(1).reshapeLike(loss), wrt, true)
+	return VJP(nil, loss, loss.g.Scalar(1).reshapeLike(loss), wrt, true)
 }
 
 // GradValues returns ∂loss/∂w for a scalar loss as tensors, without
@@ -406,7 +406,7 @@ func GradValues(loss *Node, wrt ...*Node) ([]*tensor.Tensor, error) {
 	if err := scalarCheck("GradValues", loss); err != nil {
 		return nil, err
 	}
-	gs, err := VJP(loss, loss.g.Scalar(1).reshapeLike(loss), wrt, false)
+	gs, err := VJP(nil, loss, loss.g.Scalar(1).reshapeLike(loss), wrt, false)
 	if err != nil {
 		return nil, err
 	}

@@ -8,19 +8,25 @@ import (
 )
 
 // Batch decomposes every n×n matrix in mats (each row-major, length n·n)
-// on up to threads goroutines (threads ≤ 0: GOMAXPROCS). Each matrix is
-// decomposed exactly as Sym would, independently of which goroutine takes
-// it, so the results are bit-identical for any thread count and
-// GOMAXPROCS. On error the result of every matrix that succeeded is still
-// filled in (failed ones are left empty) and the error, a *BatchError,
-// names the lowest failing index.
-func Batch(mats [][]float64, n int, opt *Options, threads int) ([]Result, error) {
-	dst := make([]Result, len(mats))
-	err := BatchInto(dst, mats, n, opt, threads)
-	return dst, err
+// on up to threads goroutines (threads ≤ 0: GOMAXPROCS) and returns the
+// results, in dst[:len(mats)] when cap(dst) ≥ len(mats), reusing the
+// slices of its Results (pass the previous result: repeated batches of the
+// same size then allocate only the per-goroutine workspaces), else in a
+// new slice (pass nil). Each matrix is decomposed exactly as Sym would,
+// independently of which goroutine takes it, so the results are
+// bit-identical for any thread count and GOMAXPROCS. On error the result
+// of every matrix that succeeded is still filled in (failed ones are left
+// empty) and the error, a *BatchError, names the lowest failing index.
+func Batch(dst []Result, mats [][]float64, n int, opt *Options, threads int) ([]Result, error) {
+	if dst == nil || cap(dst) < len(mats) {
+		dst = make([]Result, len(mats))
+	} else {
+		dst = dst[:len(mats)]
+	}
+	return dst, batch(dst, mats, n, opt, threads)
 }
 
-// workspaces keeps the per-goroutine workspaces of BatchInto between calls.
+// workspaces keeps the per-goroutine workspaces of Batch between calls.
 var workspaces sync.Pool
 
 // BatchError reports the lowest-index matrix of a batch that failed.
@@ -32,13 +38,7 @@ type BatchError struct {
 func (e *BatchError) Error() string { return fmt.Sprintf("eig: matrix %d: %v", e.Index, e.Err) }
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// BatchInto is Batch writing into dst (len(dst) == len(mats)), reusing the
-// slices of dst's Results: repeated batches of the same size allocate only
-// the per-goroutine workspaces.
-func BatchInto(dst []Result, mats [][]float64, n int, opt *Options, threads int) error {
-	if len(dst) != len(mats) {
-		return fmt.Errorf("eig: BatchInto: len(dst) = %d, len(mats) = %d", len(dst), len(mats))
-	}
+func batch(dst []Result, mats [][]float64, n int, opt *Options, threads int) error {
 	if n < 0 {
 		return fmt.Errorf("%w: n = %d", ErrShape, n)
 	}

@@ -27,7 +27,7 @@ func testBatchBitIdentical(t *testing.T, opt *Options) {
 	for _, procs := range []int{1, 2, 4} {
 		runtime.GOMAXPROCS(procs)
 		for _, threads := range []int{0, 1, 2, 3, 8, 100} {
-			got, err := Batch(mats, n, opt, threads)
+			got, err := Batch(nil, mats, n, opt, threads)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,14 +36,14 @@ func testBatchBitIdentical(t *testing.T, opt *Options) {
 			}
 		}
 	}
-	// BatchInto reuses dst without reallocating.
-	dst := make([]Result, len(mats))
-	if err := BatchInto(dst, mats, n, opt, 2); err != nil {
+	// Batch reuses dst without reallocating.
+	dst, err := Batch(nil, mats, n, opt, 2)
+	if err != nil {
 		t.Fatal(err)
 	}
 	p := &dst[3].Vectors[0]
-	if err := BatchInto(dst, mats, n, opt, 2); err != nil || &dst[3].Vectors[0] != p {
-		t.Errorf("BatchInto reallocated or failed: %v", err)
+	if got, err := Batch(dst, mats, n, opt, 2); err != nil || &got[0] != &dst[0] || &got[3].Vectors[0] != p {
+		t.Errorf("Batch(dst) reallocated or failed: %v", err)
 	}
 }
 
@@ -53,7 +53,7 @@ func TestBatchErrors(t *testing.T) {
 	bad := randSym(n, 2)
 	bad[4] = math.Inf(1)
 	mats := [][]float64{good, good, bad, good, {1, 2}, good}
-	res, err := Batch(mats, n, nil, 3)
+	res, err := Batch(nil, mats, n, nil, 3)
 	var be *BatchError
 	if !errors.As(err, &be) || be.Index != 2 || !errors.Is(err, ErrNotFinite) {
 		t.Fatalf("got %v, want the error of matrix 2 (lowest failing index)", err)
@@ -61,13 +61,13 @@ func TestBatchErrors(t *testing.T) {
 	if len(res[2].Values) != 0 || len(res[4].Values) != 0 || len(res[5].Values) != n {
 		t.Errorf("failed results should be empty, good ones filled: %d %d %d", len(res[2].Values), len(res[4].Values), len(res[5].Values))
 	}
-	if _, err := Batch(nil, 3, nil, 2); err != nil {
+	if _, err := Batch(nil, nil, 3, nil, 2); err != nil {
 		t.Errorf("empty batch: %v", err)
 	}
-	if err := BatchInto(make([]Result, 1), mats, n, nil, 1); err == nil {
-		t.Errorf("BatchInto with short dst: no error")
+	if got, err := Batch(make([]Result, 1), [][]float64{good, good}, n, nil, 1); err != nil || len(got) != 2 || len(got[1].Values) != n {
+		t.Errorf("Batch with a short dst: %d results, %v; want a new slice of 2", len(got), err)
 	}
-	if _, err := Batch(mats, n, &Options{Tol: -1}, 1); !errors.Is(err, ErrOption) {
+	if _, err := Batch(nil, mats, n, &Options{Tol: -1}, 1); !errors.Is(err, ErrOption) {
 		t.Errorf("bad options: got %v", err)
 	}
 }

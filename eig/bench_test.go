@@ -67,13 +67,13 @@ func BenchmarkBatch(b *testing.B) {
 	dst := make([]Result, count)
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("n=%d/count=%d/threads=%d", n, count, threads), func(b *testing.B) {
-			if err := BatchInto(dst, mats, n, nil, threads); err != nil { // warm-up: results allocated
+			if _, err := Batch(dst, mats, n, nil, threads); err != nil { // warm-up: results allocated
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := BatchInto(dst, mats, n, nil, threads); err != nil {
+				if _, err := Batch(dst, mats, n, nil, threads); err != nil {
 					b.Fatal(err)
 				}
 			}

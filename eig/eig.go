@@ -12,14 +12,14 @@
 //     shifts (LAPACK dsytrd + dsteqr): backward stable, eigenvalue errors
 //     ≲ n·ε·‖A‖ absolute, 2–4× faster than Jacobi at n ≥ 39.
 //
-// The default, Auto, runs Tridiagonal on matrices of order ≥ AutoMinN
-// whose row scales max_j |a_ij| agree within GradedRowRatio (every LJ13
-// formation Hessian), and Jacobi on graded matrices, matrices with a zero
+// The default, Auto, runs Tridiagonal on matrices of order ≥ 10 whose row
+// scales max_j |a_ij| agree within a factor 64 (every LJ13 formation
+// Hessian), and Jacobi on graded matrices, matrices with a zero
 // row and small ones; Result.Method says which ran. Auto therefore keeps
 // Jacobi's relative accuracy where it differs from QL's (TestGradedAuto,
 // TestAgainstLAPACK). A Jacobi refinement of the QL result was not used:
 // forming QᵀAQ rounds it to ε·‖A‖ and loses the relative accuracy it
-// would be for. SymFrom warm-starts Jacobi from a given basis.
+// would be for. Options.Start warm-starts Jacobi from a given basis.
 //
 // Matrices are row-major []float64 of length n·n. Results are deterministic:
 // the same input gives the same bits for any GOMAXPROCS and thread count.
@@ -59,50 +59,57 @@ import (
 	"github.com/hifm-go/hifm/tensor/kernels"
 )
 
-// Defaults used when an Options field is zero.
+// The values of the zero Options fields (documented there).
 const (
-	// DefaultTol is the relative off-diagonal threshold: a_pq is treated as
-	// zero once |a_pq| ≤ Tol·sqrt(|a_pp|·|a_qq|) (Demmel–Veselić stopping
-	// criterion, which preserves high relative accuracy).
-	DefaultTol = 0x1p-52
-	// DefaultMaxSweeps bounds the number of cyclic sweeps. Random matrices
-	// up to n = 300 need about 10; quadratic convergence makes 60 generous.
-	DefaultMaxSweeps = 60
-	// DefaultSymTol is the accepted asymmetry: |a_ij − a_ji| ≤
-	// SymTol·max|a|. Roundoff-level asymmetry (autodiff Hessians, float32
-	// input) passes; a genuinely non-symmetric matrix is rejected.
-	DefaultSymTol = 1e-10
-	// SignTieTol: eigenvector components whose magnitudes are within this
+	defaultTol       = 0x1p-52
+	defaultMaxSweeps = 60
+	defaultSymTol    = 1e-10
+	// signTieTol: eigenvector components whose magnitudes are within this
 	// relative distance of the largest count as tied for the sign
 	// convention, and the first of them is made positive. Far above the
 	// roundoff in a component (~n·ε/gap), far below real differences.
-	SignTieTol = 1e-8
+	signTieTol = 1e-8
 )
 
 // Options control Sym. The zero value (or a nil *Options) uses the defaults.
 type Options struct {
-	// Tol is the relative off-diagonal threshold (DefaultTol if 0).
+	// Tol is the relative off-diagonal threshold of the Jacobi sweeps:
+	// a_pq is treated as zero once |a_pq| ≤ Tol·sqrt(|a_pp|·|a_qq|) (the
+	// Demmel–Veselić stopping criterion, which preserves high relative
+	// accuracy). 0 means 2⁻⁵².
 	Tol float64
-	// MaxSweeps bounds the number of sweeps (DefaultMaxSweeps if 0).
+	// MaxSweeps bounds the number of Jacobi sweeps. 0 means 60: random
+	// matrices up to n = 300 need about 10, and convergence is quadratic.
 	MaxSweeps int
-	// SymTol is the accepted asymmetry relative to max|a_ij|
-	// (DefaultSymTol if 0; negative disables the check). The solver works
-	// on the symmetric part (A + Aᵀ)/2.
+	// SymTol is the accepted asymmetry, |a_ij − a_ji| ≤ SymTol·max|a|.
+	// 0 means 1e-10: roundoff-level asymmetry (autodiff Hessians, float32
+	// input) passes, a genuinely non-symmetric matrix is rejected;
+	// negative disables the check. The solver works on the symmetric part
+	// (A + Aᵀ)/2.
 	SymTol float64
-	// Method selects the algorithm (Auto if 0). Tol and MaxSweeps apply
-	// to the Jacobi sweeps.
+	// Method selects the algorithm (Auto if 0).
 	Method Method
+	// Start, if not nil, warm-starts the Jacobi sweeps from the
+	// orthonormal basis Start (row-major n×n, its columns the basis, e.g.
+	// the Vectors of a previous Result) instead of the identity: fewer
+	// sweeps when it is close to an eigenbasis of a, but no relative
+	// accuracy on graded matrices (see warm). Method must be Auto or
+	// Jacobi, and max|StartᵀStart − I| ≤ 1e-10 (ErrOption otherwise): the
+	// vectors returned are orthonormal to about the same accuracy as
+	// Start.
+	Start []float64
 }
 
 // Method is the algorithm behind Sym.
 type Method int
 
 const (
-	// Auto (the default) uses Tridiagonal when n ≥ AutoMinN and the row
-	// scales s_i = max_j |a_ij| are within a factor GradedRowRatio of
-	// each other, and Jacobi otherwise: graded matrices (where only
-	// Jacobi is relatively accurate), zero rows, small n (where Jacobi is
-	// as fast). Result.Method tells which ran.
+	// Auto (the default) uses Tridiagonal when n ≥ 10 and the row scales
+	// s_i = max_j |a_ij| are within a factor 64 of each other (there the
+	// tridiagonal error bound is within 12 bits of Jacobi's), and Jacobi
+	// otherwise: graded matrices (where only Jacobi is relatively
+	// accurate), zero rows, small n (where Jacobi is as fast), and a warm
+	// start (Options.Start). Result.Method tells which ran.
 	Auto Method = iota
 	// Jacobi is the cyclic Jacobi method with Rutishauser's thresholds:
 	// eigenvalues of graded matrices to high relative accuracy
@@ -139,12 +146,12 @@ func ParseMethod(s string) (Method, error) {
 }
 
 const (
-	// AutoMinN: below this order Auto uses Jacobi, which takes about the
+	// autoMinN: below this order Auto uses Jacobi, which takes about the
 	// same time there (CPU µs per matrix at n = 3, 4, 6, 8: Jacobi 0.6–0.9,
 	// 1.2, 2.9–3.1, 5.2–5.7; Tridiagonal 0.6–0.7, 1.3–1.4, 2.7, 4.8–5.5)
 	// and is relatively accurate; from n ≈ 10 on Tridiagonal is faster.
-	AutoMinN = 10
-	// GradedRowRatio: Auto uses Jacobi when max_i s_i > GradedRowRatio ·
+	autoMinN = 10
+	// gradedRowRatio: Auto uses Jacobi when max_i s_i > gradedRowRatio ·
 	// min_i s_i (s_i = max_j |a_ij|), i.e. on graded matrices. For a
 	// positive definite A = D H D (D = diag(a_ii)^½), Jacobi's relative
 	// eigenvalue error is ≲ n·ε·κ(H) (Demmel–Veselić), the tridiagonal
@@ -154,11 +161,11 @@ const (
 	// Hessians (HIFM-MATH §4.1) have ratios 4–38 (1000 samples of
 	// val_split, median 8), so they take the tridiagonal path; graded
 	// matrices such as D H D with D spanning 10^±6 take Jacobi.
-	GradedRowRatio = 64
+	gradedRowRatio = 64
 )
 
 func (o *Options) values() (tol float64, maxSweeps int, symTol float64, err error) {
-	tol, maxSweeps, symTol = DefaultTol, DefaultMaxSweeps, DefaultSymTol
+	tol, maxSweeps, symTol = defaultTol, defaultMaxSweeps, defaultSymTol
 	if o == nil {
 		return
 	}
@@ -174,6 +181,8 @@ func (o *Options) values() (tol float64, maxSweeps int, symTol float64, err erro
 	switch {
 	case o.Method < Auto || o.Method > Tridiagonal:
 		err = fmt.Errorf("%w: Method = %d", ErrOption, int(o.Method))
+	case o.Start != nil && o.Method == Tridiagonal:
+		err = fmt.Errorf("%w: Start warm-starts Jacobi, Method = %v", ErrOption, o.Method)
 	case !(tol > 0 && tol < 1):
 		err = fmt.Errorf("%w: Tol = %g, want 0 < Tol < 1", ErrOption, tol)
 	case maxSweeps < 0:
@@ -190,8 +199,8 @@ type Result struct {
 	Values []float64
 	// Vectors is the row-major n×n matrix V whose column j is the unit
 	// eigenvector of Values[j]. Sign convention: the component of largest
-	// magnitude is positive; on ties (magnitudes within SignTieTol
-	// relative) the first of them.
+	// magnitude is positive; on ties (magnitudes within 1e-8 relative)
+	// the first of them.
 	Vectors []float64
 	// Sweeps is the number of sweeps that performed rotations.
 	Sweeps int
@@ -202,9 +211,6 @@ type Result struct {
 	// Method is the algorithm that produced the result (Jacobi or
 	// Tridiagonal; never Auto).
 	Method Method
-	// Iterations is the number of QL iterations (Tridiagonal; 0 for
-	// Jacobi).
-	Iterations int
 }
 
 // Vector returns a copy of eigenvector j (column j of Vectors).
@@ -218,25 +224,16 @@ func (r *Result) Vector(j int) []float64 {
 }
 
 // Input and convergence errors. Errors returned by Sym wrap one of these
-// (test with errors.Is) or are a *ConvergenceError.
+// (test with errors.Is); the message says what and where.
 var (
 	ErrShape        = errors.New("eig: matrix is not n×n")
 	ErrNotFinite    = errors.New("eig: matrix has a NaN or Inf entry")
 	ErrNotSymmetric = errors.New("eig: matrix is not symmetric")
 	ErrOption       = errors.New("eig: bad option")
+	// ErrNoConvergence: the Jacobi sweeps reached MaxSweeps; the message
+	// gives the sweeps and the off-diagonal norm reached.
+	ErrNoConvergence = errors.New("eig: no convergence")
 )
-
-// ConvergenceError reports that the sweep limit was reached.
-type ConvergenceError struct {
-	Sweeps  int     // sweeps performed
-	OffNorm float64 // off-diagonal Frobenius norm reached
-	Norm    float64 // Frobenius norm of A, for scale
-}
-
-func (e *ConvergenceError) Error() string {
-	return fmt.Sprintf("eig: no convergence after %d sweeps: off-diagonal norm %.3g (%.3g relative to ‖A‖_F = %.3g)",
-		e.Sweeps, e.OffNorm, e.OffNorm/e.Norm, e.Norm)
-}
 
 // Sym returns the eigendecomposition of the symmetric n×n matrix a
 // (row-major, not modified). See Workspace.Sym.
@@ -276,7 +273,7 @@ type Workspace struct {
 	e, tau, p, q []float64
 	z            []float64
 	ldz          int
-	// t is SymFrom's n×n product scratch, made on first use.
+	// t is warm's n×n product scratch, made on first use.
 	t []float64
 }
 
@@ -306,7 +303,8 @@ func (w *Workspace) N() int { return w.n }
 // Sym decomposes the n×n symmetric matrix a (n = w.N()) into dst, reusing
 // dst's slices when they are large enough. a is not modified. The method
 // is opt.Method (Auto: see the package doc); Tridiagonal falls back to
-// Jacobi if QL does not converge.
+// Jacobi if QL does not converge. With opt.Start the sweeps start from
+// that basis (warm).
 //
 // Jacobi: cyclic sweeps (a block variant of the row-cyclic order, see
 // jacobi) with Rutishauser's thresholds: during the first three sweeps only
@@ -327,6 +325,9 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 	}
 	method := Auto
 	if opt != nil {
+		if opt.Start != nil {
+			return w.warm(dst, a, opt.Start, tol, maxSweeps, symTol)
+		}
 		method = opt.Method
 	}
 	scale, method, err := w.load(a, symTol, method)
@@ -334,10 +335,10 @@ func (w *Workspace) Sym(dst *Result, a []float64, opt *Options) error {
 		return err
 	}
 	if method == Tridiagonal {
-		iters, off, ok := w.tridiagonal()
+		off, ok := w.tridiagonal()
 		if ok {
 			w.store(dst, scale, w.z, 0, w.ldz)
-			dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = 0, math.Ldexp(off, scale), Tridiagonal, iters
+			dst.Sweeps, dst.OffNorm, dst.Method = 0, math.Ldexp(off, scale), Tridiagonal
 			return nil
 		}
 		// QL did not converge (never seen): reload for Jacobi.
@@ -393,7 +394,7 @@ func (w *Workspace) load(a []float64, symTol float64, method Method) (scale int,
 	}
 	if method == Auto {
 		method = Jacobi
-		if n >= AutoMinN && amax <= GradedRowRatio*math.Float64frombits(rmin) {
+		if n >= autoMinN && amax <= gradedRowRatio*math.Float64frombits(rmin) {
 			method = Tridiagonal
 		}
 	}
@@ -530,12 +531,12 @@ func (w *Workspace) store(dst *Result, scale int, vecs []float64, off, ld int) {
 		}
 		big := math.Float64frombits(bbits)
 		// Sign convention, decided on the stored values: the first
-		// component within SignTieTol of the largest magnitude is positive
+		// component within signTieTol of the largest magnitude is positive
 		// (so structurally equal components, e.g. (1, 0, −1)/√2, give the
 		// same sign on every machine despite roundoff).
 		at := 0
 		for i := range n {
-			if math.Abs(dst.Vectors[i*n+j]) >= (1-SignTieTol)*big {
+			if math.Abs(dst.Vectors[i*n+j]) >= (1-signTieTol)*big {
 				at = i
 				break
 			}
@@ -748,15 +749,17 @@ func (w *Workspace) jacobi(tol float64, maxSweeps int) (sweeps int, off float64,
 
 // jacobiInto runs the Jacobi sweeps on the loaded workspace (power-of-two
 // scale 2^scale undone on output) and stores the result in dst, or returns
-// a *ConvergenceError: the end of Sym's Jacobi path and of SymFrom.
+// an ErrNoConvergence: the end of Sym's cold and warm Jacobi paths.
 func (w *Workspace) jacobiInto(dst *Result, scale int, tol float64, maxSweeps int) error {
 	n := w.n
 	sweeps, off, ok := w.jacobi(tol, maxSweeps)
 	off = math.Ldexp(off, scale)
 	if !ok {
-		return &ConvergenceError{Sweeps: sweeps, OffNorm: off, Norm: math.Ldexp(frob(w.w, w.d, n, w.ld), scale)}
+		norm := math.Ldexp(frob(w.w, w.d, n, w.ld), scale)
+		return fmt.Errorf("%w after %d sweeps: off-diagonal norm %.3g (%.3g relative to ‖A‖_F = %.3g)",
+			ErrNoConvergence, sweeps, off, off/norm, norm)
 	}
 	w.store(dst, scale, w.w, n, w.ld)
-	dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = sweeps, off, Jacobi, 0
+	dst.Sweeps, dst.OffNorm, dst.Method = sweeps, off, Jacobi
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // TestAutoChoice: Auto runs Tridiagonal on well-scaled matrices of order
-// ≥ AutoMinN (10) and Jacobi on small, graded or zero-row ones, with exactly
+// ≥ autoMinN (10) and Jacobi on small, graded or zero-row ones, with exactly
 // the bits of the method it chose.
 func TestAutoChoice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 39))
@@ -48,7 +48,7 @@ func TestAutoChoice(t *testing.T) {
 	}
 }
 
-// TestGradedAuto: at n = 24 (above AutoMinN) the default keeps Jacobi's
+// TestGradedAuto: at n = 24 (above autoMinN) the default keeps Jacobi's
 // relative accuracy on graded matrices, eigenvalues 1e-12 … 1e12 (bound
 // and reference as in TestAgainstLAPACK), where Tridiagonal's relative
 // error on the smallest ones is orders of magnitude larger.

@@ -21,9 +21,9 @@ var qlMaxIter = 30
 // diagonal in w.d, max|a_ij| ∈ [2^-100, 2^100] or 0) by reduction and
 // QL. It leaves the eigenvalues in w.d and the eigenvectors in the rows of
 // w.z (row j: the unit eigenvector of d[j]). ok is false if QL did not
-// converge in qlMaxIter·n iterations; iters is the number of QL
-// iterations, off the Frobenius norm of the neglected off-diagonal part.
-func (w *Workspace) tridiagonal() (iters int, off float64, ok bool) {
+// converge in qlMaxIter·n iterations; off is the Frobenius norm of the
+// neglected off-diagonal part.
+func (w *Workspace) tridiagonal() (off float64, ok bool) {
 	w.reduce()
 	w.formQT()
 	return w.ql()
@@ -151,7 +151,7 @@ func (w *Workspace) formQT() {
 // ql diagonalises the tridiagonal (w.d, w.e) by implicit QL with Wilkinson
 // shifts (tql2), applying each rotation to two rows of w.z. e[m] is
 // neglected once |e_m| ≤ (ε/2)·(|d_m| + |d_{m+1}|), scale-invariant.
-func (w *Workspace) ql() (iters int, off float64, ok bool) {
+func (w *Workspace) ql() (off float64, ok bool) {
 	n := w.n
 	d, e := w.d, w.e
 	z, lz := w.z, w.ldz
@@ -159,7 +159,7 @@ func (w *Workspace) ql() (iters int, off float64, ok bool) {
 	// the vector kernel then runs no scalar tail.
 	rl := min((n+3)&^3, lz)
 	const halfEps = 0x1p-53
-	maxIter := qlMaxIter * n
+	maxIter, iters := qlMaxIter*n, 0
 	for l := 0; l < n; l++ {
 		for {
 			m := l
@@ -172,7 +172,7 @@ func (w *Workspace) ql() (iters int, off float64, ok bool) {
 				break
 			}
 			if iters >= maxIter {
-				return iters, 0, false
+				return 0, false
 			}
 			iters++
 			// Wilkinson shift from the leading 2×2 block.
@@ -223,5 +223,5 @@ func (w *Workspace) ql() (iters int, off float64, ok bool) {
 	for _, x := range e[:max(n-1, 0)] {
 		s += x * x
 	}
-	return iters, math.Sqrt(2 * s), true
+	return math.Sqrt(2 * s), true
 }

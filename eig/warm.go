@@ -1,48 +1,26 @@
 package eig
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/hifm-go/hifm/tensor/kernels"
 )
 
-// ErrNotOrthonormal: SymFrom's starting basis is not orthonormal.
-var ErrNotOrthonormal = errors.New("eig: starting basis is not orthonormal")
+// warmOrthTol is the accepted max|q0ᵀq0 − I| of Options.Start. The
+// eigenvectors warm returns are orthonormal to about the same accuracy as
+// q0, so a basis from a previous decomposition (~n·ε) keeps the usual
+// bound; a looser one is an input error.
+const warmOrthTol = 1e-10
 
-// WarmOrthTol is the accepted max|q0ᵀq0 − I| of SymFrom's starting basis.
-// The eigenvectors SymFrom returns are orthonormal to about the same
-// accuracy as q0, so a basis from a previous decomposition (~n·ε) keeps
-// the usual bound; a looser one is an input error.
-const WarmOrthTol = 1e-10
-
-// SymFrom is Sym warm-started from the orthonormal basis q0 (row-major
-// n×n, its columns the basis, e.g. the Vectors of a previous Result).
-// See Workspace.SymFrom.
-func SymFrom(a []float64, n int, q0 []float64, opt *Options) (*Result, error) {
-	if n < 0 {
-		return nil, fmt.Errorf("%w: n = %d", ErrShape, n)
-	}
-	if len(a) != n*n {
-		return nil, fmt.Errorf("%w: len(a) = %d, want n·n = %d·%d = %d", ErrShape, len(a), n, n, n*n)
-	}
-	r := new(Result)
-	if err := NewWorkspace(n).SymFrom(r, a, q0, opt); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// SymFrom decomposes a like Sym, with Jacobi sweeps started from the basis
-// q0 instead of the identity: it forms A' = q0ᵀ A q0, sweeps A' to
-// diagonal form A' = V' Λ V'ᵀ and returns the vectors V = q0 V'. When q0
-// is close to an eigenbasis of a (consecutive, similar matrices), A' is
-// nearly diagonal and Jacobi, converging quadratically, needs fewer sweeps
-// (Result.Sweeps). Forming A' costs two n³ products and rounds A' to
-// ε·‖A‖, so SymFrom is backward stable but has no relative accuracy on
-// graded matrices. Options.Method must be Auto or Jacobi; q0 must be
-// orthonormal to WarmOrthTol (ErrNotOrthonormal otherwise).
+// warm decomposes a like Sym, with Jacobi sweeps started from the basis
+// q0 = Options.Start instead of the identity: it forms A' = q0ᵀ A q0,
+// sweeps A' to diagonal form A' = V' Λ V'ᵀ and returns the vectors
+// V = q0 V'. When q0 is close to an eigenbasis of a (consecutive, similar
+// matrices), A' is nearly diagonal and Jacobi, converging quadratically,
+// needs fewer sweeps (Result.Sweeps). Forming A' costs two n³ products and
+// rounds A' to ε·‖A‖, so the warm start is backward stable but has no
+// relative accuracy on graded matrices.
 //
 // Measured (BenchmarkWarmStart, LJ13 formation Hessians ½RᵀR of
 // val_split_LJ13-1000, n = 39, 2026-12-04): successive data samples, as a
@@ -51,26 +29,16 @@ func SymFrom(a []float64, n int, q0 []float64, opt *Options) (*Result, error) {
 // y + 0.01·t·δ they save about 3 of 12 sweeps. The 6-dimensional null
 // space costs the extra sweeps (its diagonal is roundoff, so the relative
 // stopping test keeps rotating it), and either way the default Sym
-// (tridiagonal QL, ~3× less time than 12 Jacobi sweeps) is faster:
-// SymFrom is for callers that need Jacobi and have a close basis.
-func (w *Workspace) SymFrom(dst *Result, a, q0 []float64, opt *Options) error {
+// (tridiagonal QL, ~3× less time than 12 Jacobi sweeps) is faster: the
+// warm start is for callers that need Jacobi and have a close basis.
+func (w *Workspace) warm(dst *Result, a, q0 []float64, tol float64, maxSweeps int, symTol float64) error {
 	n := w.n
-	if len(a) != n*n {
-		return fmt.Errorf("%w: len(a) = %d, want n·n = %d·%d = %d", ErrShape, len(a), n, n, n*n)
-	}
 	if len(q0) != n*n {
-		return fmt.Errorf("%w: len(q0) = %d, want n·n = %d·%d = %d", ErrShape, len(q0), n, n, n*n)
-	}
-	tol, maxSweeps, symTol, err := opt.values()
-	if err != nil {
-		return err
-	}
-	if opt != nil && opt.Method == Tridiagonal {
-		return fmt.Errorf("%w: SymFrom runs Jacobi, Method = %v", ErrOption, opt.Method)
+		return fmt.Errorf("%w: len(Start) = %d, want n·n = %d·%d = %d", ErrShape, len(q0), n, n, n*n)
 	}
 	for i, v := range q0 {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: q0[%d,%d] = %v", ErrNotFinite, i/n, i%n, v)
+			return fmt.Errorf("%w: Start[%d,%d] = %v", ErrNotFinite, i/n, i%n, v)
 		}
 	}
 	scale, _, err := w.load(a, symTol, Jacobi)
@@ -79,7 +47,7 @@ func (w *Workspace) SymFrom(dst *Result, a, q0 []float64, opt *Options) error {
 	}
 	if n == 0 {
 		w.store(dst, scale, w.w, n, w.ld)
-		dst.Sweeps, dst.OffNorm, dst.Method, dst.Iterations = 0, 0, Jacobi, 0
+		dst.Sweeps, dst.OffNorm, dst.Method = 0, 0, Jacobi
 		return nil
 	}
 	if len(w.t) < n*n {
@@ -100,8 +68,8 @@ func (w *Workspace) SymFrom(dst *Result, a, q0 []float64, opt *Options) error {
 			}
 		}
 	}
-	if !(worst <= WarmOrthTol) {
-		return fmt.Errorf("%w: |(q0ᵀq0 − I)[%d,%d]| = %.3g exceeds %.3g", ErrNotOrthonormal, wi, wj, worst, WarmOrthTol)
+	if !(worst <= warmOrthTol) {
+		return fmt.Errorf("%w: Start is not orthonormal: |(StartᵀStart − I)[%d,%d]| = %.3g exceeds %.3g", ErrOption, wi, wj, worst, warmOrthTol)
 	}
 	// A' = q0ᵀ (A q0) into the A part of w.w (full storage first).
 	wa, ld, d := w.w, w.ld, w.d

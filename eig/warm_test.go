@@ -22,25 +22,25 @@ func identity(n int) []float64 {
 	return q
 }
 
-// TestSymFromIdentity: from q0 = I, A' = A exactly (products with 0 and 1
-// are exact), so SymFrom gives Jacobi's bits.
-func TestSymFromIdentity(t *testing.T) {
+// TestWarmIdentity: from Start = I, A' = A exactly (products with 0 and 1
+// are exact), so the warm start gives Jacobi's bits.
+func TestWarmIdentity(t *testing.T) {
 	for _, n := range []int{1, 2, 7, 39} {
 		a := randSym(n, uint64(n))
-		r, err := SymFrom(a, n, identity(n), nil)
+		r, err := Sym(a, n, &Options{Start: identity(n)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if d := cmp.Diff(mustSym(t, a, n, &Options{Method: Jacobi}), r); d != "" {
-			t.Errorf("n=%d: SymFrom(I) differs from Jacobi:\n%s", n, d)
+			t.Errorf("n=%d: Start I differs from Jacobi:\n%s", n, d)
 		}
 	}
 }
 
-// TestSymFromNearby: started from the eigenbasis of a nearby matrix, the
+// TestWarmNearby: started from the eigenbasis of a nearby matrix, the
 // decomposition meets the usual bounds, matches Sym's eigenvalues to
 // n·ε·‖A‖ and needs fewer sweeps than from the identity.
-func TestSymFromNearby(t *testing.T) {
+func TestWarmNearby(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 3))
 	for _, n := range []int{5, 16, 39, 66} {
 		a := randSym(n, uint64(40+n))
@@ -54,7 +54,8 @@ func TestSymFromNearby(t *testing.T) {
 		q0 := mustSym(t, prev, n, nil).Vectors
 		w := NewWorkspace(n)
 		var r Result
-		if err := w.SymFrom(&r, a, q0, nil); err != nil {
+		warm := &Options{Start: q0}
+		if err := w.Sym(&r, a, warm); err != nil {
 			t.Fatal(err)
 		}
 		checkDecomposition(t, fmt.Sprintf("n=%d warm", n), a, n, &r)
@@ -66,16 +67,16 @@ func TestSymFromNearby(t *testing.T) {
 			t.Errorf("n=%d: warm start took %d sweeps, cold %d", n, r.Sweeps, cold.Sweeps)
 		}
 		// From its own eigenbasis: A' is diagonal to roundoff.
-		if err := w.SymFrom(&r, a, cold.Vectors, nil); err != nil || r.Sweeps > 2 {
+		if err := w.Sym(&r, a, &Options{Start: cold.Vectors}); err != nil || r.Sweeps > 2 {
 			t.Errorf("n=%d: from the exact basis: %d sweeps, %v", n, r.Sweeps, err)
 		}
-		if allocs := testing.AllocsPerRun(5, func() { _ = w.SymFrom(&r, a, q0, nil) }); allocs != 0 {
-			t.Errorf("n=%d: SymFrom allocates %v times per call after warm-up", n, allocs)
+		if allocs := testing.AllocsPerRun(5, func() { _ = w.Sym(&r, a, warm) }); allocs != 0 {
+			t.Errorf("n=%d: the warm start allocates %v times per call after warm-up", n, allocs)
 		}
 	}
 }
 
-func TestSymFromErrors(t *testing.T) {
+func TestWarmErrors(t *testing.T) {
 	n := 4
 	a := randSym(n, 1)
 	q := identity(n)
@@ -85,29 +86,28 @@ func TestSymFromErrors(t *testing.T) {
 	nan[5] = math.NaN()
 	tests := []struct {
 		name string
-		q0   []float64
 		opt  *Options
 		want error
 	}{
-		{"short q0", q[:3], nil, ErrShape},
-		{"NaN q0", nan, nil, ErrNotFinite},
-		{"not orthonormal", bad, nil, ErrNotOrthonormal},
-		{"tridiagonal", q, &Options{Method: Tridiagonal}, ErrOption},
-		{"bad tol", q, &Options{Tol: 3}, ErrOption},
+		{"short Start", &Options{Start: q[:3]}, ErrShape},
+		{"NaN Start", &Options{Start: nan}, ErrNotFinite},
+		{"not orthonormal", &Options{Start: bad}, ErrOption},
+		{"tridiagonal", &Options{Start: q, Method: Tridiagonal}, ErrOption},
+		{"bad tol", &Options{Start: q, Tol: 3}, ErrOption},
 	}
 	for _, tc := range tests {
-		if _, err := SymFrom(a, n, tc.q0, tc.opt); !errors.Is(err, tc.want) {
+		if _, err := Sym(a, n, tc.opt); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	a[3] = math.Inf(1)
-	if _, err := SymFrom(a, n, q, nil); !errors.Is(err, ErrNotFinite) {
+	if _, err := Sym(a, n, &Options{Start: q}); !errors.Is(err, ErrNotFinite) {
 		t.Errorf("Inf in a: %v", err)
 	}
-	if _, err := SymFrom(a[:5], n, q, nil); !errors.Is(err, ErrShape) {
+	if _, err := Sym(a[:5], n, &Options{Start: q}); !errors.Is(err, ErrShape) {
 		t.Errorf("short a: %v", err)
 	}
-	if r, err := SymFrom(nil, 0, nil, nil); err != nil || len(r.Values) != 0 {
+	if r, err := Sym(nil, 0, &Options{Start: []float64{}}); err != nil || len(r.Values) != 0 {
 		t.Errorf("n=0: %v %v", r, err)
 	}
 }
@@ -139,7 +139,7 @@ func lj13Configs(k int) ([][]float64, string) {
 }
 
 // BenchmarkWarmStart: Jacobi on sequences of LJ13 formation Hessians
-// (½RᵀR, HIFM-MATH §4.1), cold (Sym, Method Jacobi) and warm (SymFrom
+// (½RᵀR, HIFM-MATH §4.1), cold (Sym, Method Jacobi) and warm (Start:
 // the previous matrix's eigenvectors), with the default Sym for scale.
 // "consecutive": successive data samples (training order); "path":
 // one configuration moved in small steps (y + 0.01·t·δ), where
@@ -171,7 +171,7 @@ func BenchmarkWarmStart(b *testing.B) {
 			b.Run(seq.name+"/"+mode, func(b *testing.B) {
 				w := NewWorkspace(39)
 				var prev, r Result
-				jac := &Options{Method: Jacobi}
+				jac, warm := &Options{Method: Jacobi}, &Options{}
 				if err := w.Sym(&prev, hs[0], jac); err != nil {
 					b.Fatal(err)
 				}
@@ -185,7 +185,8 @@ func BenchmarkWarmStart(b *testing.B) {
 					case "cold":
 						err = w.Sym(&r, h, jac)
 					case "warm":
-						err = w.SymFrom(&r, h, prev.Vectors, nil)
+						warm.Start = prev.Vectors
+						err = w.Sym(&r, h, warm)
 					default:
 						err = w.Sym(&r, h, nil)
 					}

@@ -48,7 +48,7 @@ examples:
 	}
 	r := cpuReport{
 		Model:      kernels.CPUModel(),
-		Arch:       kernels.Arch(),
+		Arch:       runtime.GOARCH,
 		NumCPU:     runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Features:   kernels.Features(),

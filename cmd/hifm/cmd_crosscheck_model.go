@@ -189,7 +189,7 @@ func evalModel(net model.Net, y, s, c []float64, b int) (*modelEval, error) {
 	res.div = append([]float64(nil), d.Data[:b]...)
 	if c != nil {
 		wrt := append([]*autodiff.Node{yn}, p...)
-		gs, err := autodiff.VJP(v, g.Const(tensor.FromSlice(append([]float64(nil), c...), b, n)), wrt, false)
+		gs, err := autodiff.VJP(nil, v, g.Const(tensor.FromSlice(append([]float64(nil), c...), b, n)), wrt, false)
 		if err != nil {
 			return nil, err
 		}

@@ -125,7 +125,8 @@ func benchEig(n, count, threads, runs int, method eig.Method) (*benchEigResult, 
 		if count == 1 {
 			return ws.Sym(&dst[0], mats[0], opt)
 		}
-		return eig.BatchInto(dst, mats, n, opt, threads)
+		_, err := eig.Batch(dst, mats, n, opt, threads) // fills dst in place
+		return err
 	}
 	if count == 1 {
 		ws = eig.NewWorkspace(n)
@@ -239,7 +240,7 @@ examples:
 		mats[i] = arr.Data[i*n*n : (i+1)*n*n : (i+1)*n*n]
 	}
 	opt := &eig.Options{SymTol: *symTol, MaxSweeps: *maxSweeps, Method: method}
-	res, err := eig.Batch(mats, n, opt, *threads)
+	res, err := eig.Batch(nil, mats, n, opt, *threads)
 	if err != nil {
 		var be *eig.BatchError
 		if errors.As(err, &be) {

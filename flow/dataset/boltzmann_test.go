@@ -15,7 +15,11 @@ import (
 // so 0.015 is 5 standard errors.
 func TestBoltzmannRing(t *testing.T) {
 	const beta = 4
-	set, err := Boltzmann(energy.Ring{}, beta, 2.5, 4000, 7)
+	ring, err := energy.NewToy(energy.ToyRing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Boltzmann(ring, beta, 2.5, 4000, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +39,7 @@ func TestBoltzmannRing(t *testing.T) {
 	if want := num / den; math.Abs(mean-want) > 0.015 {
 		t.Errorf("mean radius %v, want %v", mean, want)
 	}
-	again, _ := Boltzmann(energy.Ring{}, beta, 2.5, 4000, 7)
+	again, _ := Boltzmann(ring, beta, 2.5, 4000, 7)
 	if d := cmp.Diff(set.Data, again.Data); d != "" {
 		t.Error("same seed, different samples")
 	}
@@ -43,7 +47,7 @@ func TestBoltzmannRing(t *testing.T) {
 		beta, box float64
 		n         int
 	}{{0, 1, 1}, {1, 0, 1}, {1, 1, 0}, {math.NaN(), 1, 1}} {
-		if _, err := Boltzmann(energy.Ring{}, bad.beta, bad.box, bad.n, 1); err == nil {
+		if _, err := Boltzmann(ring, bad.beta, bad.box, bad.n, 1); err == nil {
 			t.Errorf("%+v: want an error", bad)
 		}
 	}

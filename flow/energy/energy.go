@@ -46,16 +46,17 @@ func checkFinite(what string, v []float64) error {
 	return nil
 }
 
-// Quadratic is V(y) = ½ (y − c)ᵀ H (y − c) with a given symmetric H: the
-// linearised potential of Eq. 14 with a fixed Hessian.
-type Quadratic struct {
+// quadratic is NewQuadratic's energy.
+type quadratic struct {
 	n      int
 	h      []float64
 	center []float64
 }
 
-// NewQuadratic copies the symmetric n×n matrix h and the centre c (nil means 0).
-func NewQuadratic(h []float64, n int, c []float64) (*Quadratic, error) {
+// NewQuadratic returns V(y) = ½ (y − c)ᵀ H (y − c), the linearised
+// potential of Eq. 14 with a fixed Hessian, copying the symmetric n×n
+// matrix h and the centre c (nil means 0).
+func NewQuadratic(h []float64, n int, c []float64) (Energy, error) {
 	if n < 1 || len(h) != n*n {
 		return nil, fmt.Errorf("energy: quadratic Hessian has %d entries, want %d×%d", len(h), n, n)
 	}
@@ -78,15 +79,15 @@ func NewQuadratic(h []float64, n int, c []float64) (*Quadratic, error) {
 			}
 		}
 	}
-	return &Quadratic{n: n, h: append([]float64(nil), h...), center: append([]float64(nil), c...)}, nil
+	return &quadratic{n: n, h: append([]float64(nil), h...), center: append([]float64(nil), c...)}, nil
 }
 
 // Dim returns n.
-func (q *Quadratic) Dim() int { return q.n }
+func (q *quadratic) Dim() int { return q.n }
 
 // Value returns ½ (y − c)ᵀ H (y − c).
-func (q *Quadratic) Value(y []float64) float64 {
-	checkLen("Quadratic.Value", y, q.n)
+func (q *quadratic) Value(y []float64) float64 {
+	checkLen("quadratic.Value", y, q.n)
 	var v float64
 	for i := range q.n {
 		var row float64
@@ -99,9 +100,9 @@ func (q *Quadratic) Value(y []float64) float64 {
 }
 
 // Grad sets g = H (y − c).
-func (q *Quadratic) Grad(y, g []float64) {
-	checkLen("Quadratic.Grad", y, q.n)
-	checkLen("Quadratic.Grad", g, q.n)
+func (q *quadratic) Grad(y, g []float64) {
+	checkLen("quadratic.Grad", y, q.n)
+	checkLen("quadratic.Grad", g, q.n)
 	for i := range q.n {
 		var row float64
 		for j := range q.n {
@@ -112,21 +113,22 @@ func (q *Quadratic) Grad(y, g []float64) {
 }
 
 // Hessian sets h = H.
-func (q *Quadratic) Hessian(y, h []float64) {
-	checkLen("Quadratic.Hessian", y, q.n)
-	checkLen("Quadratic.Hessian", h, q.n*q.n)
+func (q *quadratic) Hessian(y, h []float64) {
+	checkLen("quadratic.Hessian", y, q.n)
+	checkLen("quadratic.Hessian", h, q.n*q.n)
 	copy(h, q.h)
 }
 
-// Isotropic is V(y) = ½ λ ||y − c||², Hessian λI: the MNIST choice of
-// HIFM-MATH §3.1 ("MNIST in the paper uses H = λI").
-type Isotropic struct {
-	Lambda float64
-	Center []float64 // length Dim
+// isotropic is NewIsotropic's energy.
+type isotropic struct {
+	lambda float64
+	center []float64 // length Dim
 }
 
-// NewIsotropic returns ½λ||y − c||² on R^n (c nil means 0). λ must be > 0.
-func NewIsotropic(lambda float64, n int, c []float64) (*Isotropic, error) {
+// NewIsotropic returns V(y) = ½λ||y − c||² on R^n (c nil means 0), Hessian
+// λI: the MNIST choice of HIFM-MATH §3.1 ("MNIST in the paper uses
+// H = λI"). λ must be > 0.
+func NewIsotropic(lambda float64, n int, c []float64) (Energy, error) {
 	if !(lambda > 0) || math.IsInf(lambda, 0) {
 		return nil, fmt.Errorf("energy: isotropic λ = %v, want a finite value > 0", lambda)
 	}
@@ -142,39 +144,39 @@ func NewIsotropic(lambda float64, n int, c []float64) (*Isotropic, error) {
 	if err := checkFinite("centre", c); err != nil {
 		return nil, err
 	}
-	return &Isotropic{Lambda: lambda, Center: append([]float64(nil), c...)}, nil
+	return &isotropic{lambda: lambda, center: append([]float64(nil), c...)}, nil
 }
 
 // Dim returns n.
-func (e *Isotropic) Dim() int { return len(e.Center) }
+func (e *isotropic) Dim() int { return len(e.center) }
 
 // Value returns ½λ||y − c||².
-func (e *Isotropic) Value(y []float64) float64 {
-	checkLen("Isotropic.Value", y, len(e.Center))
+func (e *isotropic) Value(y []float64) float64 {
+	checkLen("isotropic.Value", y, len(e.center))
 	var s float64
-	for i, c := range e.Center {
+	for i, c := range e.center {
 		d := y[i] - c
 		s += d * d
 	}
-	return e.Lambda * s / 2
+	return e.lambda * s / 2
 }
 
 // Grad sets g = λ(y − c).
-func (e *Isotropic) Grad(y, g []float64) {
-	checkLen("Isotropic.Grad", y, len(e.Center))
-	checkLen("Isotropic.Grad", g, len(e.Center))
-	for i, c := range e.Center {
-		g[i] = e.Lambda * (y[i] - c)
+func (e *isotropic) Grad(y, g []float64) {
+	checkLen("isotropic.Grad", y, len(e.center))
+	checkLen("isotropic.Grad", g, len(e.center))
+	for i, c := range e.center {
+		g[i] = e.lambda * (y[i] - c)
 	}
 }
 
 // Hessian sets h = λI.
-func (e *Isotropic) Hessian(y, h []float64) {
-	n := len(e.Center)
-	checkLen("Isotropic.Hessian", y, n)
-	checkLen("Isotropic.Hessian", h, n*n)
+func (e *isotropic) Hessian(y, h []float64) {
+	n := len(e.center)
+	checkLen("isotropic.Hessian", y, n)
+	checkLen("isotropic.Hessian", h, n*n)
 	clear(h)
 	for i := range n {
-		h[i*n+i] = e.Lambda
+		h[i*n+i] = e.lambda
 	}
 }

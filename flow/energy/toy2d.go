@@ -21,7 +21,10 @@ type Toy interface {
 	NearestMinimum(y, m []float64) bool
 }
 
-// Toy energy names (the -example values of `hifm explain`).
+// Toy energy names (the -example values of `hifm explain`), for NewToy:
+// ToyWell is the anisotropic well ½(A y₁² + B y₂²) + ¼ C ‖y‖⁴ with
+// A = 4, B = 0.25, C = 0.1; ToyRing the ring (‖y‖² − 1)², whose minima
+// form the unit circle.
 const (
 	ToyWell = "well"
 	ToyRing = "ring"
@@ -31,97 +34,97 @@ const (
 func NewToy(name string) (Toy, error) {
 	switch name {
 	case ToyWell:
-		return DefaultWell(), nil
+		return defaultWell(), nil
 	case ToyRing:
-		return Ring{}, nil
+		return ring{}, nil
 	}
 	return nil, fmt.Errorf("energy: unknown toy energy %q (want %q or %q)", name, ToyWell, ToyRing)
 }
 
-// Well is the anisotropic quadratic/quartic well
+// well is the anisotropic quadratic/quartic well (ToyWell)
 //
 //	V(y) = ½(A y₁² + B y₂²) + ¼ C ‖y‖⁴,
 //
 // convex (for A, B, C ≥ 0) with its minimum at 0 and a Hessian that stiffens
 // away from it: H = diag(A, B) + C(‖y‖² I + 2 y yᵀ).
-type Well struct{ A, B, C float64 }
+type well struct{ a, b, c float64 }
 
-// DefaultWell is the well of `hifm explain -example well`: stiffness ratio
+// defaultWell is the well of `hifm explain -example well`: stiffness ratio
 // A/B = 16 at the minimum, a ratio that the quartic term lowers away from it.
-func DefaultWell() Well { return Well{A: 4, B: 0.25, C: 0.1} }
+func defaultWell() well { return well{a: 4, b: 0.25, c: 0.1} }
 
-func (Well) Name() string { return ToyWell }
-func (Well) Dim() int     { return 2 }
+func (well) Name() string { return ToyWell }
+func (well) Dim() int     { return 2 }
 
 // Value returns V(y).
-func (w Well) Value(y []float64) float64 {
-	checkLen("Well.Value", y, 2)
+func (w well) Value(y []float64) float64 {
+	checkLen("well.Value", y, 2)
 	r2 := y[0]*y[0] + y[1]*y[1]
-	return 0.5*(w.A*y[0]*y[0]+w.B*y[1]*y[1]) + 0.25*w.C*r2*r2
+	return 0.5*(w.a*y[0]*y[0]+w.b*y[1]*y[1]) + 0.25*w.c*r2*r2
 }
 
 // Grad sets g = (A y₁, B y₂) + C‖y‖² y.
-func (w Well) Grad(y, g []float64) {
-	checkLen("Well.Grad", y, 2)
-	checkLen("Well.Grad", g, 2)
+func (w well) Grad(y, g []float64) {
+	checkLen("well.Grad", y, 2)
+	checkLen("well.Grad", g, 2)
 	r2 := y[0]*y[0] + y[1]*y[1]
-	g[0] = w.A*y[0] + w.C*r2*y[0]
-	g[1] = w.B*y[1] + w.C*r2*y[1]
+	g[0] = w.a*y[0] + w.c*r2*y[0]
+	g[1] = w.b*y[1] + w.c*r2*y[1]
 }
 
 // Hessian sets h = diag(A, B) + C(‖y‖² I + 2 y yᵀ).
-func (w Well) Hessian(y, h []float64) {
-	checkLen("Well.Hessian", y, 2)
-	checkLen("Well.Hessian", h, 4)
+func (w well) Hessian(y, h []float64) {
+	checkLen("well.Hessian", y, 2)
+	checkLen("well.Hessian", h, 4)
 	r2 := y[0]*y[0] + y[1]*y[1]
-	h[0] = w.A + w.C*(r2+2*y[0]*y[0])
-	h[1] = 2 * w.C * y[0] * y[1]
+	h[0] = w.a + w.c*(r2+2*y[0]*y[0])
+	h[1] = 2 * w.c * y[0] * y[1]
 	h[2] = h[1]
-	h[3] = w.B + w.C*(r2+2*y[1]*y[1])
+	h[3] = w.b + w.c*(r2+2*y[1]*y[1])
 }
 
 // Node builds V on the autodiff graph (x of shape (2,)).
-func (w Well) Node(x *autodiff.Node) *autodiff.Node {
-	k := x.Graph().Const(tensor.FromSlice([]float64{w.A / 2, w.B / 2}, 2))
+func (w well) Node(x *autodiff.Node) *autodiff.Node {
+	k := x.Graph().Const(tensor.FromSlice([]float64{w.a / 2, w.b / 2}, 2))
 	quad := autodiff.Sum(autodiff.Mul(k, autodiff.Square(x)))
 	r2 := autodiff.Sum(autodiff.Square(x))
-	return autodiff.Add(quad, autodiff.Scale(autodiff.Square(r2), w.C/4))
+	return autodiff.Add(quad, autodiff.Scale(autodiff.Square(r2), w.c/4))
 }
 
 // NearestMinimum sets m = 0, the unique minimum.
-func (Well) NearestMinimum(y, m []float64) bool {
-	checkLen("Well.NearestMinimum", m, 2)
+func (well) NearestMinimum(y, m []float64) bool {
+	checkLen("well.NearestMinimum", m, 2)
 	m[0], m[1] = 0, 0
 	return true
 }
 
-// Ring is the circular trough V(y) = (‖y‖² − 1)²: its minima form the unit
-// circle, and at each of them H = 8 y yᵀ has one null direction, the
-// tangent (the rotation the energy is blind to, HIFM-MATH §4).
-type Ring struct{}
+// ring is the circular trough V(y) = (‖y‖² − 1)² (ToyRing): its minima form
+// the unit circle, and at each of them H = 8 y yᵀ has one null direction,
+// the tangent (the rotation the energy is blind to, HIFM-MATH §4).
+type ring struct{}
 
-func (Ring) Name() string { return ToyRing }
-func (Ring) Dim() int     { return 2 }
+func (ring) Name() string { return ToyRing }
+func (ring) Dim() int     { return 2 }
 
 // Value returns (‖y‖² − 1)².
-func (Ring) Value(y []float64) float64 {
-	checkLen("Ring.Value", y, 2)
+func (ring) Value(y []float64) float64 {
+	checkLen("ring.Value", y, 2)
 	d := y[0]*y[0] + y[1]*y[1] - 1
 	return d * d
 }
 
 // Grad sets g = 4(‖y‖² − 1) y.
-func (Ring) Grad(y, g []float64) {
-	checkLen("Ring.Grad", y, 2)
-	checkLen("Ring.Grad", g, 2)
+func (ring) Grad(y, g []float64) {
+	checkLen("ring.Grad", y, 2)
+	checkLen("ring.Grad", g, 2)
 	d := 4 * (y[0]*y[0] + y[1]*y[1] - 1)
 	g[0], g[1] = d*y[0], d*y[1]
 }
 
 // Hessian sets h = 4(‖y‖² − 1) I + 8 y yᵀ.
-func (Ring) Hessian(y, h []float64) {
-	checkLen("Ring.Hessian", y, 2)
-	checkLen("Ring.Hessian", h, 4)
+func (ring) Hessian(y, h []float64) {
+	checkLen("ring.Hessian", y, 2)
+	checkLen("ring.Hessian", h, 4)
 	d := 4 * (y[0]*y[0] + y[1]*y[1] - 1)
 	h[0] = d + 8*y[0]*y[0]
 	h[1] = 8 * y[0] * y[1]
@@ -130,15 +133,15 @@ func (Ring) Hessian(y, h []float64) {
 }
 
 // Node builds V on the autodiff graph (x of shape (2,)).
-func (Ring) Node(x *autodiff.Node) *autodiff.Node {
+func (ring) Node(x *autodiff.Node) *autodiff.Node {
 	return autodiff.Square(autodiff.AddScalar(autodiff.Sum(autodiff.Square(x)), -1))
 }
 
 // NearestMinimum sets m = y/‖y‖ (the radial projection onto the circle);
 // at y = 0 every point of the circle is nearest: m = (1, 0), false.
-func (Ring) NearestMinimum(y, m []float64) bool {
-	checkLen("Ring.NearestMinimum", y, 2)
-	checkLen("Ring.NearestMinimum", m, 2)
+func (ring) NearestMinimum(y, m []float64) bool {
+	checkLen("ring.NearestMinimum", y, 2)
+	checkLen("ring.NearestMinimum", m, 2)
 	r := math.Hypot(y[0], y[1])
 	if r == 0 {
 		m[0], m[1] = 1, 0

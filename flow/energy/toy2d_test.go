@@ -52,7 +52,7 @@ func TestToyDerivatives(t *testing.T) {
 // At every minimum of the ring, H = 8 m mᵀ: eigenvalue 8 along m (radial)
 // and an exact null direction along the tangent (HIFM-MATH §4).
 func TestRingNullDirection(t *testing.T) {
-	var r Ring
+	var r ring
 	for _, y := range [][]float64{{0.3, 0.4}, {-2, 1}, {0, -0.1}} {
 		m := make([]float64, 2)
 		if !r.NearestMinimum(y, m) {

@@ -135,7 +135,7 @@ func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
 	}
 	var c float64
 	for _, e := range f.ones {
-		gs, err := autodiff.VJP(out, f.g.Const(e), []*autodiff.Node{yn}, false)
+		gs, err := autodiff.VJP(nil, out, f.g.Const(e), []*autodiff.Node{yn}, false)
 		if err != nil {
 			return 0, err
 		}

@@ -148,7 +148,7 @@ func chunkLoss(g *autodiff.Graph, net model.Net, p []*autodiff.Node, yT, sT, see
 	for i := range res {
 		res[i] *= 2 * inv
 	}
-	gs, err := autodiff.VJPInto(gsBuf, v, g.Const(seedT), p, false)
+	gs, err := autodiff.VJP(gsBuf, v, g.Const(seedT), p, false)
 	if err != nil {
 		return 0, nil, nil, err
 	}

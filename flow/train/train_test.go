@@ -318,7 +318,11 @@ func TestConfigErrors(t *testing.T) {
 // itself; "energy" on the ring fails on samples inside the circle, where
 // the tangential curvature 4(‖y‖² − 1) is negative.
 func TestEnergyHessianSources(t *testing.T) {
-	ring, err := dataset.Boltzmann(energy.Ring{}, 4, 2.5, 40, 1)
+	re, err := energy.NewToy(energy.ToyRing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := dataset.Boltzmann(re, 4, 2.5, 40, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +352,10 @@ func TestEnergyHessianSources(t *testing.T) {
 	if tr, err = New(cfg, well, 1); err != nil {
 		t.Fatal(err)
 	}
-	w := energy.DefaultWell()
+	w, err := energy.NewToy(energy.ToyWell)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, sp := range tr.spectra {
 		h := make([]float64, 4)
 		w.Hessian(well.Row(i), h)

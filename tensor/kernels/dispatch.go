@@ -2,8 +2,6 @@ package kernels
 
 import (
 	"os"
-	"runtime"
-	"slices"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -37,9 +35,6 @@ func Name() string { return impl.name }
 // "avx2 6x8" or "go 6x8". Both assembly kernels give the same bits.
 func GemmKernel() string { return impl.gemmName }
 
-// Arch reports GOARCH, for CPU reports.
-func Arch() string { return runtime.GOARCH }
-
 // CPUModel reports the processor's brand string ("" if unknown).
 func CPUModel() string { return cpuid.CPU.BrandName }
 
@@ -62,13 +57,6 @@ func Features() []string {
 		}
 	}
 	return out
-}
-
-// AllFeatures lists every feature cpuid detected, sorted.
-func AllFeatures() []string {
-	fs := cpuid.CPU.FeatureSet()
-	slices.Sort(fs)
-	return fs
 }
 
 // Available reports the kernel sets this binary could use on this CPU, best
