@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hifm-go/hifm/cmd/internal/repro"
 	"github.com/hifm-go/hifm/eig"
 	"github.com/hifm-go/hifm/tensor/kernels"
 	"github.com/hifm-go/hifm/tensor/npy"
@@ -171,7 +171,7 @@ func benchEig(n, count, threads, runs int, method eig.Method) (*benchEigResult, 
 	slices.Sort(ran)
 	best := slices.Min(us)
 	return &benchEigResult{
-		N: n, UsPerMatrix: median(us), BestUs: best, CPUUs: median(cpu), Method: method.String(), Ran: strings.Join(ran, ","),
+		N: n, UsPerMatrix: repro.Median(us), BestUs: best, CPUUs: repro.Median(cpu), Method: method.String(), Ran: strings.Join(ran, ","),
 		Threads: min(threads, count), Count: count, Runs: runs,
 		Sweeps: float64(sweeps) / float64(count), Kernels: kernels.Name(),
 	}, nil
@@ -273,17 +273,4 @@ examples:
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: values (%d,%d), vectors (%d,%d,%d); config %s.json\n", *out, k, n, k, n, n, *out)
 	return err
-}
-
-// median returns the median of xs (NaN when empty); xs is not modified.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	w := slices.Clone(xs)
-	slices.Sort(w)
-	if n := len(w); n%2 == 0 {
-		return (w[n/2-1] + w[n/2]) / 2
-	}
-	return w[len(w)/2]
 }

@@ -96,7 +96,7 @@ func NewReport(table string, b experiments.Budget, res map[string]*experiments.R
 	dataE := math.NaN()
 	if table == experiments.Table2 && ref != nil && ref.N > 0 {
 		es, _ := lj13Stats(energy.NewLJ13(), ref.Data, ref.Dim)
-		dataE = median(es)
+		dataE = Median(es)
 	}
 	ot := res[rowOT]
 	ours, paper := Conventions(table)
@@ -123,7 +123,7 @@ func NewReport(table string, b experiments.Budget, res map[string]*experiments.R
 			o.TrainSeconds, o.EvalSeconds = round3(x.TrainSec), round3(x.EvalSec)
 			if table == experiments.Table2 && len(x.Samples) > 0 && !math.IsNaN(dataE) {
 				es, _ := lj13Stats(energy.NewLJ13(), x.Samples, ref.Dim)
-				o.SampleEnergyMedian, o.DataEnergyMedian = finitePtr(round3(median(es))), finitePtr(round3(dataE))
+				o.SampleEnergyMedian, o.DataEnergyMedian = finitePtr(round3(Median(es))), finitePtr(round3(dataE))
 			}
 		} else {
 			rep.Complete = false
@@ -387,8 +387,9 @@ func lj13Stats(e *energy.LJ13, xs []float64, dim int) (es, ds []float64) {
 	return es, ds
 }
 
-// median returns the median of xs (NaN when empty); xs is not modified.
-func median(xs []float64) float64 {
+// Median returns the median of xs (NaN when empty); xs is not modified.
+// hifm bench eig reports its timings with it too.
+func Median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}

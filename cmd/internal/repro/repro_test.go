@@ -149,7 +149,7 @@ func TestLJ13Stats(t *testing.T) {
 	if ds[78] != want {
 		t.Errorf("first distance of configuration 1 = %v, want %v", ds[78], want)
 	}
-	if m := median([]float64{3, 1, 2, 10}); m != 2.5 {
+	if m := Median([]float64{3, 1, 2, 10}); m != 2.5 {
 		t.Errorf("median = %v, want 2.5", m)
 	}
 }
