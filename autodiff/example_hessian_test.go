@@ -42,7 +42,7 @@ func ExampleHessianFunc() {
 // divergence is tr A; each probe gives tr A plus the off-diagonal terms
 // Σ_{i≠j} ε_i A_ij ε_j = ±0.75 here, which average out. The likelihood
 // solve keeps its probes fixed during one integration, so the estimated
-// divergence is a fixed function of (s, y) (flow/infer.NetField.SetProbes).
+// divergence is a fixed function of (s, y) (flow/infer.NLL, Options.Probes).
 func ExampleHutchinson() {
 	g := autodiff.NewGraph()
 	a := tensor.FromSlice([]float64{1, 0.5, 0.25, 2}, 2, 2) // tr A = 3

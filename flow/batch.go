@@ -35,12 +35,14 @@ type Batch struct {
 
 // Sampler draws training batches (Algorithm 1's inner loop): base y0 ~ p_0,
 // s ~ U[0, 1−δ] (the finite window of §3; U[0,1] for OT), then (y_s, u_s).
+// NewSampler builds it; its state is fixed there, so that the path always
+// matches the config and the spectra the data.
 type Sampler struct {
-	Config  Config
-	Path    Path
-	Base    Base
-	Data    [][]float64
-	Spectra []*Spectrum // per data sample (HI-FM); nil for OT
+	cfg     Config
+	path    Path
+	base    Base
+	data    [][]float64
+	spectra []*Spectrum // per data sample (HI-FM); nil for OT
 }
 
 // NewSampler checks that data, spectra and base agree.
@@ -57,10 +59,10 @@ func NewSampler(cfg Config, base Base, data [][]float64, spectra []*Spectrum) (*
 			return nil, fmt.Errorf("flow: data sample %d has length %d, base dimension %d", i, len(y), n)
 		}
 	}
-	sm := &Sampler{Config: cfg, Base: base, Data: data}
+	sm := &Sampler{cfg: cfg, base: base, data: data}
 	switch cfg.Kind {
 	case PathOT:
-		sm.Path = OTPath{SigmaMin: cfg.SigmaMin, Sigma0: cfg.Sigma0}
+		sm.path = OTPath{SigmaMin: cfg.SigmaMin, Sigma0: cfg.Sigma0}
 	case PathHIFM:
 		if len(spectra) != len(data) {
 			return nil, fmt.Errorf("flow: %d spectra for %d data samples", len(spectra), len(data))
@@ -70,15 +72,15 @@ func NewSampler(cfg Config, base Base, data [][]float64, spectra []*Spectrum) (*
 				return nil, fmt.Errorf("flow: spectrum %d missing or of the wrong dimension", i)
 			}
 		}
-		sm.Path = NewHIFMPath(cfg)
-		sm.Spectra = spectra
+		sm.path = NewHIFMPath(cfg)
+		sm.spectra = spectra
 	}
 	return sm, nil
 }
 
 // NewBatch allocates a batch of b samples.
 func (sm *Sampler) NewBatch(b int) *Batch {
-	n := sm.Base.Dim()
+	n := sm.base.Dim()
 	return &Batch{Index: make([]int, b), S: make([]float64, b), Time: make([]float64, b),
 		Y0: make([]float64, b*n), YS: make([]float64, b*n), US: make([]float64, b*n)}
 }
@@ -87,31 +89,31 @@ func (sm *Sampler) NewBatch(b int) *Batch {
 // consuming rng in a fixed order (per sample: y0, then s), so a seed
 // reproduces the batch. It allocates nothing.
 func (sm *Sampler) Fill(rng *rand.Rand, idx []int, bt *Batch) error {
-	n := sm.Base.Dim()
+	n := sm.base.Dim()
 	if len(bt.Index) != len(idx) || len(bt.Y0) != len(idx)*n {
 		return fmt.Errorf("flow: batch of %d rows for %d indices", len(bt.Index), len(idx))
 	}
 	smax := 1.0
-	if sm.Config.Kind == PathHIFM {
-		smax = sm.Config.SMax()
+	if sm.cfg.Kind == PathHIFM {
+		smax = sm.cfg.SMax()
 	}
 	for k, i := range idx {
-		if i < 0 || i >= len(sm.Data) {
-			return fmt.Errorf("flow: data index %d out of range [0, %d)", i, len(sm.Data))
+		if i < 0 || i >= len(sm.data) {
+			return fmt.Errorf("flow: data index %d out of range [0, %d)", i, len(sm.data))
 		}
 		y0 := bt.Y0[k*n : (k+1)*n]
-		sm.Base.Sample(rng, y0)
+		sm.base.Sample(rng, y0)
 		s := rng.Float64() * smax
 		var sp *Spectrum
 		bt.Time[k] = s
-		if sm.Spectra != nil {
-			sp = sm.Spectra[i]
-			if sm.Config.Scheme == SchemeInfinite {
+		if sm.spectra != nil {
+			sp = sm.spectra[i]
+			if sm.cfg.Scheme == SchemeInfinite {
 				bt.Time[k] = Time(s, sp.Kappa)
 			}
 		}
 		bt.Index[k], bt.S[k] = i, s
-		sm.Path.Draw(bt.YS[k*n:(k+1)*n], bt.US[k*n:(k+1)*n], y0, sm.Data[i], s, sp)
+		sm.path.Draw(bt.YS[k*n:(k+1)*n], bt.US[k*n:(k+1)*n], y0, sm.data[i], s, sp)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func TestSamplerAndResidual(t *testing.T) {
 				t.Errorf("time %v, want %v", bt.Time[k], wantT)
 			}
 			y0 := bt.Y0[k*39 : (k+1)*39]
-			sm.Path.Draw(ys, us, y0, data[i], bt.S[k], spectra[i])
+			sm.path.Draw(ys, us, y0, data[i], bt.S[k], spectra[i])
 			if d := cmp.Diff(ys, bt.YS[k*39:(k+1)*39]); d != "" {
 				t.Errorf("ys:\n%s", d)
 			}

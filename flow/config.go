@@ -84,15 +84,6 @@ const (
 	NullSpaceProjected NullSpace = "projected"
 )
 
-// Validate reports an unknown reading ("" is the default, invariant).
-func (ns NullSpace) Validate() error {
-	switch ns {
-	case "", NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected:
-		return nil
-	}
-	return cfgErr("null_space %q: want \"invariant\", \"conjugate\" or \"projected\"", ns)
-}
-
 // Config holds every option of the paths. Its JSON form is the schema of
 // `hifm crosscheck path -config` (docs/CROSSCHECK.md); every key is optional
 // and Default gives the values of a missing key.
@@ -219,11 +210,13 @@ func (c *Config) Validate() error {
 	if !finitePos(c.Sigma) {
 		return cfgErr("sigma = %v: want σ > 0", c.Sigma)
 	}
-	return c.NullSpace.Validate()
+	switch c.NullSpace {
+	case "", NullSpaceInvariant, NullSpaceConjugate, NullSpaceProjected:
+	default:
+		return cfgErr("null_space %q: want \"invariant\", \"conjugate\" or \"projected\"", c.NullSpace)
+	}
+	return nil
 }
 
 // SMax returns the largest s of the finite scheme, 1 − δ (HIFM-MATH §3).
 func (c *Config) SMax() float64 { return 1 - c.Delta }
-
-// DrawS maps u ~ U[0,1) to s ~ U[0, 1−δ] (the finite scheme's window).
-func (c *Config) DrawS(u float64) float64 { return u * (1 - c.Delta) }

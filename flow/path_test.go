@@ -204,7 +204,7 @@ func TestIsotropicAlpha1IsOTMean(t *testing.T) {
 		pl := Pipeline{Config: cfg}
 		for name, mk := range map[string]func() (*Spectrum, error){
 			"jacobi":    func() (*Spectrum, error) { return pl.Spectrum(h, y1) },
-			"isotropic": func() (*Spectrum, error) { return pl.IsotropicSpectrum(3, y1) },
+			"isotropic": func() (*Spectrum, error) { sp := new(Spectrum); return sp, pl.IsotropicSpectrumInto(sp, 3, y1) },
 		} {
 			sp, err := mk()
 			if err != nil {
@@ -647,7 +647,7 @@ func TestNullSpaceReadings(t *testing.T) {
 }
 
 // TestIsotropicSpectrumInto: rebuilding an isotropic spectrum in place
-// (the trainer's per-batch path) gives exactly IsotropicSpectrum's result
+// (the trainer's per-batch path) gives exactly a fresh spectrum's result
 // whatever the reused struct held before, for every priority (the data
 // priority depends on ||y1||), and allocates nothing once warm.
 func TestIsotropicSpectrumInto(t *testing.T) {
@@ -662,8 +662,8 @@ func TestIsotropicSpectrumInto(t *testing.T) {
 			for i := range y1 {
 				y1[i] = rng.NormFloat64()
 			}
-			want, err := pl.IsotropicSpectrum(2.5, y1)
-			if err != nil {
+			want := new(Spectrum)
+			if err := pl.IsotropicSpectrumInto(want, 2.5, y1); err != nil {
 				t.Fatal(err)
 			}
 			if err := pl.IsotropicSpectrumInto(&sp, 2.5, y1); err != nil {

@@ -95,20 +95,12 @@ func (p *Pipeline) Spectrum(h, y1 []float64) (*Spectrum, error) {
 	return sp, nil
 }
 
-// IsotropicSpectrum is the spectrum of H = λI on R^n without an
-// eigen-decomposition (Q = identity, stored as nil): MNIST's choice (§3.1).
-func (p *Pipeline) IsotropicSpectrum(lambda float64, y1 []float64) (*Spectrum, error) {
-	sp := new(Spectrum)
-	if err := p.IsotropicSpectrumInto(sp, lambda, y1); err != nil {
-		return nil, err
-	}
-	return sp, nil
-}
-
-// IsotropicSpectrumInto is IsotropicSpectrum written into sp, reusing its
-// slices when they are long enough: the trainer draws a fresh isotropic
-// spectrum for every sample of every batch, and this keeps the step free
-// of allocations. The result has the same bits as IsotropicSpectrum's.
+// IsotropicSpectrumInto writes into sp the spectrum of H = λI on R^n,
+// without an eigen-decomposition (Q = identity, stored as nil): MNIST's
+// choice (§3.1). It reuses sp's slices when they are long enough (the
+// trainer draws a fresh isotropic spectrum for every sample of every
+// batch, and this keeps the step free of allocations); the result does not
+// depend on what sp held before (new(Spectrum) for a fresh one).
 func (p *Pipeline) IsotropicSpectrumInto(sp *Spectrum, lambda float64, y1 []float64) error {
 	c := &p.Config
 	if err := c.Validate(); err != nil {

@@ -110,21 +110,21 @@ func runCrosscheckLoss(args []string, stdout, stderr io.Writer) error {
 	if n != net.Dim() {
 		return fmt.Errorf("%s: \"y1\" has shape [%d %d], want (b, n) with n = %d (the network's dimension)", *in, b, n, net.Dim())
 	}
-	bt := &train.LossBatch{Y0: pb.y0, Y1: pb.y1, S: pb.s}
+	var spectra []*flow.Spectrum
 	if cfg.Kind == flow.PathHIFM {
 		y1s := make([][]float64, b)
 		for i := range b {
 			y1s[i] = pb.y1[i*n : (i+1)*n]
 		}
 		pl := flow.Pipeline{Config: cfg}
-		if bt.Spectra, err = pl.Spectra(y1s, func(i int, _, h []float64) error {
+		if spectra, err = pl.Spectra(y1s, func(i int, _, h []float64) error {
 			copy(h, pb.h[i*n*n:(i+1)*n*n])
 			return nil
 		}, *workers); err != nil {
 			return fmt.Errorf("%s: %w", *in, err)
 		}
 	}
-	r, err := train.Loss(net, cfg, *chunk, bt)
+	r, err := train.Loss(net, cfg, *chunk, pb.y0, pb.y1, pb.s, spectra)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}

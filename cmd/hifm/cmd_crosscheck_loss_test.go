@@ -56,7 +56,7 @@ func TestCrosscheckLoss(t *testing.T) {
 			net, _ := c0.Restore()
 			x := readNPZ(t, in)
 			const b, n = 5, 12
-			bt := &train.LossBatch{Y0: x["y0"].Data, Y1: x["y1"].Data, S: x["s"].Data}
+			var spectra []*flow.Spectrum
 			if cfg.Kind == flow.PathHIFM {
 				pl := flow.Pipeline{Config: cfg}
 				for i := range b {
@@ -64,10 +64,10 @@ func TestCrosscheckLoss(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					bt.Spectra = append(bt.Spectra, sp)
+					spectra = append(spectra, sp)
 				}
 			}
-			want, err := train.Loss(net, cfg, 2, bt)
+			want, err := train.Loss(net, cfg, 2, x["y0"].Data, x["y1"].Data, x["s"].Data, spectra)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestCrosscheckLoss(t *testing.T) {
 						p.Value.Data[k] += sign * h * dirs[i][k]
 					}
 				}
-				r, err := train.Loss(net, cfg, 2, bt)
+				r, err := train.Loss(net, cfg, 2, x["y0"].Data, x["y1"].Data, x["s"].Data, spectra)
 				if err != nil {
 					t.Fatal(err)
 				}

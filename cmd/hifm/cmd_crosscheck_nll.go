@@ -120,7 +120,7 @@ func runCrosscheckNLL(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
-	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.NLLOptions{RTol: *rtol, ATol: *atol, Method: *div, Probes: *probes,
+	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.Options{RTol: *rtol, ATol: *atol, Method: *div, Probes: *probes,
 		Seed: *seed, Workers: *workers, MaxSteps: *maxSteps})
 	if err != nil {
 		if interrupted(ctx, err) {

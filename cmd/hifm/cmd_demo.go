@@ -170,7 +170,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		trainSec := time.Since(ts).Seconds()
 		fmt.Fprintf(stderr, "demo: %s: test NLL of %d configurations (RK45, rtol = atol = 1e-2)…\n", m.name, len(xs))
 		ts = time.Now()
-		r, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{RTol: 1e-2, ATol: 1e-2, Workers: th})
+		r, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.Options{RTol: 1e-2, ATol: 1e-2, Workers: th})
 		if err != nil {
 			if interrupted(ctx, err) {
 				return errInterrupted

@@ -180,7 +180,7 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 			if err != nil {
 				return err
 			}
-			r, err := infer.NLL(ctx, t.Cfg.Inference(net), xs, infer.NLLOptions{})
+			r, err := infer.NLL(ctx, t.Cfg.Inference(net), xs, infer.Options{})
 			if err != nil {
 				return err
 			}
@@ -195,7 +195,7 @@ func explainTrain(out, name string, fc flow.Config, steps int64, seed uint64, st
 		if err != nil {
 			return nil, nil, err
 		}
-		if run.samples, _, err = infer.Sample(ctx, tr.Cfg.Inference(net), toyGenN, infer.SampleOptions{Seed: seed}); err != nil {
+		if run.samples, _, err = infer.Sample(ctx, tr.Cfg.Inference(net), toyGenN, infer.Options{Seed: seed}); err != nil {
 			return nil, nil, fmt.Errorf("%s: sampling: %w", label, err)
 		}
 		fmt.Fprintf(stderr, "explain -train: %s, %d steps: test NLL %.4g (data density %.4g) in %.1fs\n",

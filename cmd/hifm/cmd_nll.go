@@ -159,7 +159,7 @@ func runNLL(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	t0 := time.Now()
-	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.NLLOptions{RTol: p.rtol, ATol: p.atol, Method: p.method, Probes: p.probes,
+	r, err := infer.NLL(ctx, cfg.Inference(net), xs, infer.Options{RTol: p.rtol, ATol: p.atol, Method: p.method, Probes: p.probes,
 		Seed: p.seed, Workers: p.threads, Offset: lo})
 	if err != nil {
 		if interrupted(ctx, err) {

@@ -82,7 +82,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := withInterrupt(context.Background())
 	defer stop()
 	t0 := time.Now()
-	ys, nfe, err := infer.Sample(ctx, cfg.Inference(net), *n, infer.SampleOptions{RTol: *rtol, ATol: *atol, Seed: *seed, Workers: th})
+	ys, nfe, err := infer.Sample(ctx, cfg.Inference(net), *n, infer.Options{RTol: *rtol, ATol: *atol, Seed: *seed, Workers: th})
 	if err != nil {
 		if interrupted(ctx, err) {
 			return fmt.Errorf("%w; nothing written", errInterrupted)

@@ -422,7 +422,7 @@ func runTrainer(tr *train.Trainer, o *trainOpts, th int, spec *dataSpec, trainSe
 		}
 		opt.EvalEvery = o.evalEvery
 		opt.Eval = func(ctx context.Context, t *train.Trainer, info train.StepInfo) error {
-			r, err := infer.NLL(ctx, t.Cfg.Inference(t.Net), evalXs, infer.NLLOptions{Workers: th})
+			r, err := infer.NLL(ctx, t.Cfg.Inference(t.Net), evalXs, infer.Options{Workers: th})
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil // interrupted: the run stops and checkpoints

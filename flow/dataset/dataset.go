@@ -24,7 +24,7 @@ type Set struct {
 	Particles, SpatialDim int
 
 	// MaxCOM is the largest centre-of-mass norm found before recentring
-	// (particle data only), Recentred reports whether it exceeded COMTol,
+	// (particle data only), Recentred reports whether it exceeded 1e-4,
 	// i.e. whether the file was not mean-free to float32 rounding and the
 	// loader changed the data noticeably.
 	MaxCOM    float64

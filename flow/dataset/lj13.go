@@ -15,11 +15,11 @@ import (
 // directory searched by DefaultLJ13Dir.
 const LJ13DirEnv = "HIFM_LJ13_DIR"
 
-// COMTol is the centre-of-mass norm above which LoadLJ13 reports that it
+// comTol is the centre-of-mass norm above which LoadLJ13 reports that it
 // recentred the data (Set.Recentred). The reference files are mean-free to
 // float32 rounding (|COM| ≈ 4e-7); 1e-4 leaves room for float32 data of any
 // sensible scale while flagging files that were never centred.
-const COMTol = 1e-4
+const comTol = 1e-4
 
 // ErrNoLJ13Data is returned (wrapped) by DefaultLJ13Dir when no LJ13 data
 // directory is found.
@@ -100,7 +100,7 @@ func LoadLJ13Split(split string) (*Set, error) {
 // (N, P, 3), P ≥ 2. Every value must be finite. The centre of mass of every
 // configuration is removed (the invariant base of HIFM-MATH §4 lives on the
 // zero-COM subspace); Set.MaxCOM and Set.Recentred tell whether that changed
-// the data beyond float32 rounding (|COM| > COMTol), so callers can say so.
+// the data beyond float32 rounding (|COM| > 1e-4), so callers can say so.
 func LoadLJ13(path string) (*Set, error) {
 	a, err := npy.ReadFile(path)
 	if err != nil {
@@ -141,6 +141,6 @@ func particleSet(shape []int, data []float64, sd int) (*Set, error) {
 		c := com.Remove(s.Row(i), sd)
 		s.MaxCOM = math.Max(s.MaxCOM, c)
 	}
-	s.Recentred = s.MaxCOM > COMTol
+	s.Recentred = s.MaxCOM > comTol
 	return s, nil
 }

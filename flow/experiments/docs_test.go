@@ -45,8 +45,8 @@ func docDefault(name string) (string, bool) {
 			return "complete", true
 		}
 		return fmt.Sprint(int(g)), true
-	case "infer.NLLOptions.Method":
-		if m := (infer.NLLOptions{}).Method; m != "" {
+	case "infer.Options.Method":
+		if m := (infer.Options{}).Method; m != "" {
 			return m, true
 		}
 		return "auto", true // "" chooses by dimension (infer.ExactMaxDim)

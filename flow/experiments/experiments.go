@@ -172,7 +172,10 @@ func (o Options) Validate() error {
 	if !(o.Sigma > 0) || math.IsInf(o.Sigma, 0) {
 		return fmt.Errorf("%w: sigma = %v: want a finite σ > 0", ErrOption, o.Sigma)
 	}
-	if err := o.NullSpace.Validate(); err != nil {
+	// The readings are flow's: its Config.Validate is their one list.
+	fc := flow.Default()
+	fc.NullSpace = o.NullSpace
+	if err := fc.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
 	return nil

@@ -153,8 +153,8 @@ func Run(ctx context.Context, table string, data Data, ro RunOptions, done func(
 	return out, nil
 }
 
-func (ro *RunOptions) nllOptions(table string) infer.NLLOptions {
-	o := infer.NLLOptions{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads,
+func (ro *RunOptions) nllOptions(table string) infer.Options {
+	o := infer.Options{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads,
 		Method: infer.DivExact}
 	if table == Table1 {
 		o.Method, o.Probes = infer.DivHutchinson, max(1, ro.Budget.Probes)
@@ -274,7 +274,7 @@ func runRow(ctx context.Context, table string, i int, r Row, trainSet *dataset.S
 		stage("sample")
 		t0 = time.Now()
 		xs, nfe, err := infer.Sample(ctx, cfg.Inference(net), b.SampleN,
-			infer.SampleOptions{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads})
+			infer.Options{RTol: tolerance, ATol: tolerance, Seed: ro.Seed, Workers: ro.Threads})
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()

@@ -87,7 +87,7 @@ func BenchmarkNLLLJ13(b *testing.B) {
 			var nfe float64
 			t0 := time.Now()
 			for range b.N {
-				r, err := infer.NLL(context.Background(), cfg.Inference(net), xs, infer.WithSweeps(infer.NLLOptions{Workers: 1}, mode == "sweeps"))
+				r, err := infer.NLL(context.Background(), cfg.Inference(net), xs, infer.WithSweeps(infer.Options{Workers: 1}, mode == "sweeps"))
 				if err != nil {
 					b.Fatal(err)
 				}

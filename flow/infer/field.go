@@ -10,27 +10,28 @@ import (
 	"github.com/hifm-go/hifm/tensor"
 )
 
-// Divergence methods of NetField (HIFM-MATH §6).
+// Divergence methods of NLL (Options.Method; HIFM-MATH §6).
 const (
 	DivExact      = "exact"      // n reverse sweeps sharing one forward pass
 	DivHutchinson = "hutchinson" // Rademacher probes fixed during one solve
 )
 
-// NetField is a trained network as a flow.DivField on one point at a time
+// netField is a trained network as a flow.DivField on one point at a time
 // (the likelihood and sampling ODEs of HIFM-MATH §6). It owns an autodiff
-// graph, reused (Reset) at every evaluation, so a NetField belongs to one
-// goroutine; the network itself is shared read-only.
-type NetField struct {
+// graph, reused (Reset) at every evaluation, so a netField belongs to one
+// goroutine (NLL and Sample make one per worker); the network itself is
+// shared read-only.
+type netField struct {
 	net    model.Net
-	method string // DivExact or DivHutchinson (NewNetField)
-	// Particles and SpatialDim (> 0 for particle data) make the field live
+	method string // DivExact or DivHutchinson (newNetField)
+	// particles and spatialDim (> 0 for particle data) make the field live
 	// on the zero-centre-of-mass subspace (HIFM-MATH §4): the velocity's
 	// centre of mass is removed, v ← P f, and the divergence is the
 	// subspace trace tr(P J P) = tr(J) − (1/N) Σ_d 1_dᵀ J 1_d, 1_d the
 	// indicator of coordinate d of every particle (three extra sweeps).
 	// For a translation-invariant, mean-free network (the EGNN) both
 	// changes vanish.
-	Particles, SpatialDim int
+	particles, spatialDim int
 
 	// noAnalytic forces autodiff.Divergence even when the network has an
 	// analytic divergence (model.DivergenceNet): tests and benchmarks only
@@ -38,7 +39,7 @@ type NetField struct {
 	noAnalytic bool
 
 	// probes are the Hutchinson probes (each of length Dim) used by
-	// VelocityDiv, set once per solve by SetProbes so that the estimate is
+	// VelocityDiv, set once per solve by setProbes so that the estimate is
 	// a fixed function of (s, y) during it; probeT are their tensors.
 	probes [][]float64
 	probeT []*tensor.Tensor
@@ -49,8 +50,9 @@ type NetField struct {
 	y, s *tensor.Tensor
 }
 
-// NewNetField returns the field of net with the given divergence method.
-func NewNetField(net model.Net, method string) (*NetField, error) {
+// newNetField returns the field of m's network, on m's particle layout,
+// with the given divergence method.
+func newNetField(m Model, method string) (*netField, error) {
 	switch method {
 	case "":
 		method = DivExact
@@ -58,19 +60,19 @@ func NewNetField(net model.Net, method string) (*NetField, error) {
 	default:
 		return nil, fmt.Errorf("infer: divergence method %q: want %q or %q", method, DivExact, DivHutchinson)
 	}
-	n := net.Dim()
-	return &NetField{net: net, method: method, g: autodiff.NewGraph(),
-		y: tensor.Zeros(1, n), s: tensor.Zeros(1, 1)}, nil
+	n := m.Net.Dim()
+	return &netField{net: m.Net, method: method, particles: m.Particles, spatialDim: m.SpatialDim,
+		g: autodiff.NewGraph(), y: tensor.Zeros(1, n), s: tensor.Zeros(1, 1)}, nil
 }
 
 // Dim is the data dimension.
-func (f *NetField) Dim() int { return f.net.Dim() }
+func (f *netField) Dim() int { return f.net.Dim() }
 
-// SetProbes draws k Rademacher probes from rng (Hutchinson's estimator).
-// For particle data (particles > 0) each probe is projected onto the
-// zero-centre-of-mass subspace, so the estimate is of the subspace trace
-// tr(P J P) (HIFM-MATH §4, §6).
-func (f *NetField) SetProbes(rng *rand.Rand, k, particles, dim int) {
+// setProbes draws k Rademacher probes from rng (Hutchinson's estimator).
+// For particle data each probe is projected onto the zero-centre-of-mass
+// subspace, so the estimate is of the subspace trace tr(P J P)
+// (HIFM-MATH §4, §6).
+func (f *netField) setProbes(rng *rand.Rand, k int) {
 	n := f.Dim()
 	if len(f.probes) != k {
 		f.probes = make([][]float64, k)
@@ -84,13 +86,13 @@ func (f *NetField) SetProbes(rng *rand.Rand, k, particles, dim int) {
 		for i := range p {
 			p[i] = float64(2*int(rng.Uint64()&1) - 1)
 		}
-		if particles > 0 {
-			flow.RemoveCOM(p, dim)
+		if f.particles > 0 {
+			flow.RemoveCOM(p, f.spatialDim)
 		}
 	}
 }
 
-func (f *NetField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.Node, error) {
+func (f *netField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.Node, error) {
 	f.g.Reset()
 	copy(f.y.Data, y)
 	f.s.Data[0] = s
@@ -104,7 +106,7 @@ func (f *NetField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.No
 }
 
 // Velocity implements flow.Field: v = v_θ(y, s) (mean-free for particles).
-func (f *NetField) Velocity(s float64, y, v []float64) error {
+func (f *netField) Velocity(s float64, y, v []float64) error {
 	out, _, err := f.forward(s, y)
 	if err != nil {
 		return err
@@ -113,17 +115,17 @@ func (f *NetField) Velocity(s float64, y, v []float64) error {
 	return nil
 }
 
-func (f *NetField) copyVelocity(v []float64, out *autodiff.Node) {
+func (f *netField) copyVelocity(v []float64, out *autodiff.Node) {
 	copy(v, out.Value().Contiguous().Data)
-	if f.Particles > 0 {
-		flow.RemoveCOM(v, f.SpatialDim)
+	if f.particles > 0 {
+		flow.RemoveCOM(v, f.spatialDim)
 	}
 }
 
 // comCorrection returns (1/N) Σ_d 1_dᵀ J 1_d, the part of tr J outside
-// the zero-CoM subspace (see Particles).
-func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
-	n, d := f.Dim(), f.SpatialDim
+// the zero-CoM subspace (see particles).
+func (f *netField) comCorrection(out, yn *autodiff.Node) (float64, error) {
+	n, d := f.Dim(), f.spatialDim
 	if f.ones == nil {
 		for k := range d {
 			t := tensor.Zeros(1, n)
@@ -144,14 +146,14 @@ func (f *NetField) comCorrection(out, yn *autodiff.Node) (float64, error) {
 			c += gd[i] * e.Data[i]
 		}
 	}
-	return c / float64(f.Particles), nil
+	return c / float64(f.particles), nil
 }
 
 // VelocityDiv implements flow.DivField: v = v_θ(y, s) and div_y v, exact
 // (the network's analytic model.DivergenceNet form when it has one, else
 // autodiff.Divergence: n reverse sweeps of one forward pass) or by
-// Hutchinson with the probes set by SetProbes.
-func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
+// Hutchinson with the probes set by setProbes.
+func (f *netField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 	if dn, ok := f.net.(model.DivergenceNet); ok && f.method == DivExact && !f.noAnalytic {
 		f.g.Reset()
 		copy(f.y.Data, y)
@@ -176,12 +178,12 @@ func (f *NetField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 	var d *tensor.Tensor
 	if f.method == DivHutchinson {
 		if len(f.probeT) == 0 {
-			return 0, fmt.Errorf("infer: Hutchinson divergence without probes (call SetProbes)")
+			return 0, fmt.Errorf("infer: Hutchinson divergence without probes (setProbes not called)")
 		}
 		d, err = autodiff.Hutchinson(out, yn, f.probeT, true)
 	} else {
 		d, err = autodiff.Divergence(out, yn, true)
-		if err == nil && f.Particles > 0 {
+		if err == nil && f.particles > 0 {
 			var c float64
 			if c, err = f.comCorrection(out, yn); err == nil {
 				return d.Data[0] - c, nil

@@ -1,7 +1,7 @@
 // Package infer evaluates a trained velocity network v_θ(y, s): the test
 // log-likelihood by the augmented ODE (NLL, HIFM-MATH §6) and samples by
-// forward integration (Sample), both through NetField, the network as a
-// flow.DivField. It needs the network and its path, not the trainer:
+// forward integration (Sample), both with the network as a flow.DivField
+// (exact or Hutchinson divergence). It needs the network and its path, not the trainer:
 // package train builds a Model from its config (train.Config.Inference).
 //
 // Every result is the same for any number of workers: each test point or

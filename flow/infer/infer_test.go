@@ -32,9 +32,9 @@ func gaussianSet(n int, seed uint64, m, sd [2]float64) *dataset.Set {
 func clusterSet(n, p int, seed uint64) *dataset.Set { return dataset.JitteredClusters(n, p, seed) }
 
 // mustField is infer.NewNetField for a valid method.
-func mustField(t *testing.T, net model.Net, method string) *infer.NetField {
+func mustField(t *testing.T, net model.Net, method string, particles, spatialDim int) *infer.NetField {
 	t.Helper()
-	f, err := infer.NewNetField(net, method)
+	f, err := infer.NewNetField(net, method, particles, spatialDim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +73,11 @@ func TestNLLMatchesLogLikelihood(t *testing.T) {
 		t.Fatal(err)
 	}
 	xs := [][]float64{set.Row(0), set.Row(1), set.Row(2)}
-	r1, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{Workers: 1})
+	r1, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{Workers: 3})
+	r2, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.Options{Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +92,7 @@ func TestNLLMatchesLogLikelihood(t *testing.T) {
 	if err != nil || t0 != 0 || t1 != tr.Cfg.Flow.SMax() {
 		t.Fatalf("interval [%v, %v], %v: want [0, 1 − δ] of the finite scheme", t0, t1, err)
 	}
-	f, err := infer.NewNetField(tr.Net, infer.DivExact)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustField(t, tr.Net, infer.DivExact, 0, 0)
 	for i, x := range xs {
 		l, err := flow.LogLikelihood(f, base, x, flow.ODEOptions{RTol: 1e-2, ATol: 1e-2, T1: t1})
 		if err != nil {
@@ -130,7 +127,7 @@ func TestDivergence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := mustField(t, tr.Net, infer.DivExact)
+			f := mustField(t, tr.Net, infer.DivExact, 0, 0)
 			n := f.Dim()
 			y := append([]float64(nil), c.set.Row(0)...)
 			v := make([]float64, n)
@@ -160,9 +157,8 @@ func TestDivergence(t *testing.T) {
 			}
 			// The EGNN's analytic divergence (model.DivergenceNet) against
 			// n reverse sweeps: the same quantity by different roundings.
-			sw := mustField(t, tr.Net, infer.DivExact)
+			sw := mustField(t, tr.Net, infer.DivExact, c.cfg.Particles, c.cfg.SpatialDim) // subspace correction ≈ 0 for the EGNN
 			infer.SetNoAnalytic(sw)
-			sw.Particles, sw.SpatialDim = c.cfg.Particles, c.cfg.SpatialDim // subspace correction ≈ 0 for the EGNN
 			div2, err := sw.VelocityDiv(s, y, vp)
 			if err != nil {
 				t.Fatal(err)
@@ -172,8 +168,8 @@ func TestDivergence(t *testing.T) {
 			if !cmp.Equal(div, div2, cmpopts.EquateApprox(1e-12, 1e-13)) || !cmp.Equal(v, vp, cmpopts.EquateApprox(0, 1e-14)) {
 				t.Errorf("divergence %v (net's own) vs %v (reverse sweeps); velocities %v vs %v", div, div2, v, vp)
 			}
-			hf := mustField(t, tr.Net, infer.DivHutchinson)
-			hf.SetProbes(rand.New(rand.NewPCG(1, 2)), 4000, 0, 0)
+			hf := mustField(t, tr.Net, infer.DivHutchinson, 0, 0)
+			infer.SetProbes(hf, rand.New(rand.NewPCG(1, 2)), 4000)
 			est, err := hf.VelocityDiv(s, y, v)
 			if err != nil {
 				t.Fatal(err)
@@ -194,11 +190,11 @@ func TestSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, nfe, err := infer.Sample(context.Background(), tr.Cfg.Inference(tr.Net), 3, infer.SampleOptions{Seed: 4, Workers: 1})
+	a, nfe, err := infer.Sample(context.Background(), tr.Cfg.Inference(tr.Net), 3, infer.Options{Seed: 4, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := infer.Sample(context.Background(), tr.Cfg.Inference(tr.Net), 3, infer.SampleOptions{Seed: 4, Workers: 2})
+	b, _, err := infer.Sample(context.Background(), tr.Cfg.Inference(tr.Net), 3, infer.Options{Seed: 4, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,21 +229,21 @@ func TestNLLFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	xs := [][]float64{set.Row(0), set.Row(1)}
-	if _, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{MaxSteps: 1}); err == nil {
+	if _, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.Options{MaxSteps: 1}); err == nil {
 		t.Error("NLL with every solve failing returned no error")
 	}
-	if _, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), [][]float64{{1, math.Inf(1)}}, infer.NLLOptions{}); err == nil {
+	if _, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), [][]float64{{1, math.Inf(1)}}, infer.Options{}); err == nil {
 		t.Error("non-finite test point accepted")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{}); err != context.Canceled {
+	if _, err := infer.NLL(ctx, tr.Cfg.Inference(tr.Net), xs, infer.Options{}); err != context.Canceled {
 		t.Errorf("cancelled NLL: %v", err)
 	}
 }
 
 // TestSubspaceDivergence: an MLP on particle data is neither mean-free nor
-// translation invariant; with Particles set, NetField's velocity is
+// translation invariant; with the particle layout set, the network field's velocity is
 // mean-free and its divergence is the trace on the zero-CoM subspace,
 // checked against central differences along w_i = P e_i (Σ_i w_iᵀ (P J P) w_i
 // = tr(P J P)); tolerance as in TestDivergence.
@@ -261,8 +257,7 @@ func TestSubspaceDivergence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := mustField(t, tr.Net, infer.DivExact)
-	f.Particles, f.SpatialDim = p, 3
+	f := mustField(t, tr.Net, infer.DivExact, p, 3)
 	n := 3 * p
 	y := append([]float64(nil), set.Row(1)...)
 	v := make([]float64, n)
@@ -299,7 +294,7 @@ func TestSubspaceDivergence(t *testing.T) {
 			fd += w[k] * (vp[k] - vm[k]) / (2 * h)
 		}
 	}
-	full := mustField(t, tr.Net, infer.DivExact)
+	full := mustField(t, tr.Net, infer.DivExact, 0, 0)
 	fullDiv, err := full.VelocityDiv(0.4, y, vp)
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +317,7 @@ func TestNLLAutoMethod(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), [][]float64{set.Row(0)}, infer.NLLOptions{})
+		r, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), [][]float64{set.Row(0)}, infer.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +346,7 @@ func TestMergeNLLShards(t *testing.T) {
 		xs[i] = set.Row(i)
 	}
 	for _, method := range []string{infer.DivExact, infer.DivHutchinson} {
-		opt := infer.NLLOptions{Method: method, Seed: 3, Workers: 2}
+		opt := infer.Options{Method: method, Seed: 3, Workers: 2}
 		whole, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, opt)
 		if err != nil {
 			t.Fatal(err)

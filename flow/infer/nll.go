@@ -18,9 +18,11 @@ import (
 // divergence by default (issue 7: exact for n ≤ 100, Hutchinson for images).
 const ExactMaxDim = 100
 
-// NLLOptions configures NLL.
-type NLLOptions struct {
-	// RTol and ATol of Dormand–Prince (the paper: 1e-2 both).
+// Options configures NLL and Sample. Method, Probes and Offset are the
+// likelihood's; Sample ignores them.
+type Options struct {
+	// RTol and ATol of Dormand–Prince (the paper: 1e-2 both, also the
+	// default when both are 0).
 	RTol, ATol float64
 	// Method is DivExact or DivHutchinson; "" chooses exact for n ≤
 	// ExactMaxDim and Hutchinson above (images; HIFM-MATH §6). Probes is the number
@@ -28,10 +30,11 @@ type NLLOptions struct {
 	// index) so that the result does not depend on the worker count.
 	Method string
 	Probes int
-	Seed   uint64
-	// Workers solves test samples in parallel (≤ 0: GOMAXPROCS).
+	// Seed seeds the Hutchinson probes (NLL) or the base draws (Sample).
+	Seed uint64
+	// Workers solves test points or samples in parallel (≤ 0: GOMAXPROCS).
 	Workers int
-	// MaxSteps bounds the rk45 step attempts per sample (0: rk45's default).
+	// MaxSteps bounds the rk45 step attempts per solve (0: rk45's default).
 	MaxSteps int
 	// Offset is the index of xs[0] in the whole test set when NLL gets a
 	// shard of it: sample i draws its probes from (Seed, Offset+i) and is
@@ -39,7 +42,7 @@ type NLLOptions struct {
 	// the unsharded result bit for bit.
 	Offset int
 
-	// noAnalytic forces reverse sweeps (NetField.noAnalytic): benchmarks
+	// noAnalytic forces reverse sweeps (netField.noAnalytic): benchmarks
 	// and cross-checks only (export_test.go).
 	noAnalytic bool
 }
@@ -88,7 +91,7 @@ func (r *NLLResult) BitsPerDim(w float64) float64 {
 // worker count. A solve that fails (the learned field diverging, too many
 // steps) is listed in Failed and left out of the mean; if all fail NLL
 // returns an error. A cancelled ctx stops the solves with ctx.Err().
-func NLL(ctx context.Context, m Model, xs [][]float64, opt NLLOptions) (*NLLResult, error) {
+func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult, error) {
 	base, t0, t1, err := m.setup()
 	if err != nil {
 		return nil, err
@@ -127,13 +130,12 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt NLLOptions) (*NLLResu
 			opt.Method = DivHutchinson
 		}
 	}
-	fields := make([]*NetField, workers)
+	fields := make([]*netField, workers)
 	for w := range fields {
-		if fields[w], err = NewNetField(net, opt.Method); err != nil {
+		if fields[w], err = newNetField(m, opt.Method); err != nil {
 			return nil, err
 		}
 		fields[w].noAnalytic = opt.noAnalytic
-		fields[w].Particles, fields[w].SpatialDim = m.Particles, m.SpatialDim
 	}
 	current := make([]int, workers) // problem whose probes worker w holds
 	for w := range current {
@@ -147,7 +149,7 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt NLLOptions) (*NLLResu
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
-		go func(f *NetField) {
+		go func(f *netField) {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
@@ -155,7 +157,7 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt NLLOptions) (*NLLResu
 					return
 				}
 				if hutch {
-					f.SetProbes(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes, m.Particles, m.SpatialDim)
+					f.setProbes(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes)
 				}
 				res[i], errs[i] = rk45.Solve(func(s float64, y, dy []float64) error {
 					if err := ctx.Err(); err != nil {

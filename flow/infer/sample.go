@@ -10,19 +10,11 @@ import (
 	"github.com/hifm-go/hifm/rk45"
 )
 
-// SampleOptions configures Sample.
-type SampleOptions struct {
-	RTol, ATol float64 // default 1e-2 both, as the likelihood
-	Seed       uint64
-	Workers    int
-	MaxSteps   int
-}
-
 // Sample draws n samples by integrating v_θ forward from base draws over
 // Model.Interval (HIFM-MATH §6). Base draw i comes from the PCG stream (Seed, i),
 // so the samples do not depend on the worker count. It returns the samples
 // (n×Dim, row-major) and the NFE of each solve.
-func Sample(ctx context.Context, m Model, count int, opt SampleOptions) ([]float64, []int, error) {
+func Sample(ctx context.Context, m Model, count int, opt Options) ([]float64, []int, error) {
 	base, t0, t1, err := m.setup()
 	if err != nil {
 		return nil, nil, err
@@ -45,12 +37,11 @@ func Sample(ctx context.Context, m Model, count int, opt SampleOptions) ([]float
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, count)
-	fields := make([]*NetField, workers)
+	fields := make([]*netField, workers)
 	for w := range fields {
-		if fields[w], err = NewNetField(net, DivExact); err != nil {
+		if fields[w], err = newNetField(m, DivExact); err != nil {
 			return nil, nil, err
 		}
-		fields[w].Particles, fields[w].SpatialDim = m.Particles, m.SpatialDim
 	}
 	res, err := rk45.SolveBatch(func(w, _ int, s float64, y, dy []float64) error {
 		if err := ctx.Err(); err != nil {

@@ -10,16 +10,6 @@ import (
 	"github.com/hifm-go/hifm/tensor"
 )
 
-// LossBatch is one batch of Algorithm 1 (HIFM-MATH §5) given explicitly,
-// row-major: base samples Y0 and data samples Y1 (B×n), interpolant values
-// S (B), and for the HI-FM path the processed spectrum of every Y1
-// (flow.Pipeline.Spectrum of its Hessian); Spectra is nil for OT.
-type LossBatch struct {
-	Y0, Y1  []float64
-	S       []float64
-	Spectra []*flow.Spectrum
-}
-
 // LossResult is the flow-matching loss of a batch and its gradient.
 type LossResult struct {
 	// Loss = (1/B) Σ_b ||P(v_θ(y_s, t) − u)||² (P = P_h with Project, else I).
@@ -34,25 +24,29 @@ type LossResult struct {
 	Grads []*tensor.Tensor
 }
 
-// Loss evaluates the loss of Algorithm 1 on bt and its parameter gradient
-// exactly as Trainer.TrainStep does for a batch it drew: the batch is cut
-// into chunks of chunk samples (≤ 0: defaultChunk), each chunk's gradient of
-// its share Σ||P(v − u)||²/B is one reverse sweep, and the chunks' losses and
-// gradients are summed in chunk order; so for the same batch, parameters and
-// chunk size the result is bit-identical to the training step's.
-func Loss(net model.Net, fc flow.Config, chunk int, bt *LossBatch) (*LossResult, error) {
+// Loss evaluates the loss of Algorithm 1 (HIFM-MATH §5) and its parameter
+// gradient on a batch given explicitly, row-major: base samples y0 and data
+// samples y1 (B×n), interpolant values s (B), and for the HI-FM path the
+// processed spectrum of every y1 (flow.Pipeline.Spectrum of its Hessian;
+// nil for OT). It computes exactly what Trainer.TrainStep does for a batch
+// it drew: the batch is cut into chunks of chunk samples (≤ 0:
+// defaultChunk), each chunk's gradient of its share Σ||P(v − u)||²/B is
+// one reverse sweep, and the chunks' losses and gradients are summed in
+// chunk order; so for the same batch, parameters and chunk size the result
+// is bit-identical to the training step's.
+func Loss(net model.Net, fc flow.Config, chunk int, y0, y1, s []float64, spectra []*flow.Spectrum) (*LossResult, error) {
 	if err := fc.Validate(); err != nil {
 		return nil, err
 	}
 	n := net.Dim()
-	b := len(bt.S)
+	b := len(s)
 	switch {
 	case b == 0:
 		return nil, fmt.Errorf("train: loss of an empty batch")
-	case len(bt.Y0) != b*n || len(bt.Y1) != b*n:
-		return nil, fmt.Errorf("train: loss batch: y0 and y1 must have %d×%d values, got %d and %d", b, n, len(bt.Y0), len(bt.Y1))
-	case fc.Kind == flow.PathHIFM && len(bt.Spectra) != b:
-		return nil, fmt.Errorf("train: loss batch: %d spectra for %d HI-FM samples", len(bt.Spectra), b)
+	case len(y0) != b*n || len(y1) != b*n:
+		return nil, fmt.Errorf("train: loss batch: y0 and y1 must have %d×%d values, got %d and %d", b, n, len(y0), len(y1))
+	case fc.Kind == flow.PathHIFM && len(spectra) != b:
+		return nil, fmt.Errorf("train: loss batch: %d spectra for %d HI-FM samples", len(spectra), b)
 	}
 	if chunk <= 0 {
 		chunk = defaultChunk
@@ -65,22 +59,22 @@ func Loss(net model.Net, fc flow.Config, chunk int, bt *LossBatch) (*LossResult,
 	r := &LossResult{PerSample: make([]float64, b), Residual: make([]float64, b*n), V: make([]float64, b*n),
 		YS: make([]float64, b*n), US: make([]float64, b*n), Time: make([]float64, b)}
 	spec := make([]*flow.Spectrum, b)
-	for i, s := range bt.S {
-		if !(s >= 0 && s <= smax) {
-			return nil, fmt.Errorf("train: loss batch: s[%d] = %v outside [0, %v]", i, s, smax)
+	for i, si := range s {
+		if !(si >= 0 && si <= smax) {
+			return nil, fmt.Errorf("train: loss batch: s[%d] = %v outside [0, %v]", i, si, smax)
 		}
 		var sp *flow.Spectrum
 		if fc.Kind == flow.PathHIFM {
-			if sp = bt.Spectra[i]; sp == nil || sp.N != n {
+			if sp = spectra[i]; sp == nil || sp.N != n {
 				return nil, fmt.Errorf("train: loss batch: spectrum %d missing or not of dimension %d", i, n)
 			}
 		}
 		spec[i] = sp
-		r.Time[i] = s
+		r.Time[i] = si
 		if sp != nil && fc.Scheme == flow.SchemeInfinite {
-			r.Time[i] = flow.Time(s, sp.Kappa)
+			r.Time[i] = flow.Time(si, sp.Kappa)
 		}
-		path.Draw(r.YS[i*n:(i+1)*n], r.US[i*n:(i+1)*n], bt.Y0[i*n:(i+1)*n], bt.Y1[i*n:(i+1)*n], s, sp)
+		path.Draw(r.YS[i*n:(i+1)*n], r.US[i*n:(i+1)*n], y0[i*n:(i+1)*n], y1[i*n:(i+1)*n], si, sp)
 	}
 	project := fc.Project && fc.Kind == flow.PathHIFM
 	g := autodiff.NewGraph()

@@ -44,19 +44,20 @@ func TestLossMatchesTrainStep(t *testing.T) {
 			b, n := tr.Cfg.Batch, tr.n
 			idx := make([]int, b)
 			tr.batchIndices(k, idx)
-			bt := &LossBatch{Y0: make([]float64, 0, b*n), Y1: make([]float64, 0, b*n)}
+			y0s, y1s, ss := make([]float64, 0, b*n), make([]float64, 0, b*n), []float64(nil)
+			var spectra []*flow.Spectrum
 			for ci, ch := range tr.chunks {
 				copy(ch.idx, idx[ch.lo:ch.hi])
 				if err := tr.fill(k, ci, ch); err != nil {
 					t.Fatal(err)
 				}
-				bt.Y0 = append(bt.Y0, ch.y0...)
-				bt.S = append(bt.S, ch.s...)
+				y0s = append(y0s, ch.y0...)
+				ss = append(ss, ch.s...)
 			}
 			pl := flow.Pipeline{Config: tr.Cfg.Flow}
 			for _, i := range idx {
 				y1 := tr.data[i]
-				bt.Y1 = append(bt.Y1, y1...)
+				y1s = append(y1s, y1...)
 				if tr.Cfg.Flow.Kind != flow.PathHIFM {
 					continue
 				}
@@ -70,9 +71,9 @@ func TestLossMatchesTrainStep(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				bt.Spectra = append(bt.Spectra, sp)
+				spectra = append(spectra, sp)
 			}
-			got, err := Loss(tr.Net, tr.Cfg.Flow, tr.Cfg.Chunk, bt)
+			got, err := Loss(tr.Net, tr.Cfg.Flow, tr.Cfg.Chunk, y0s, y1s, ss, spectra)
 			if err != nil {
 				t.Fatal(err)
 			}

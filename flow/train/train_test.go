@@ -272,7 +272,7 @@ func TestLearnsGaussian(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.NLLOptions{})
+			r, err := infer.NLL(context.Background(), tr.Cfg.Inference(tr.Net), xs, infer.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
