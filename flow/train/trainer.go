@@ -42,6 +42,7 @@ type Trainer struct {
 	chunks []*chunk
 	grads  []*tensor.Tensor // summed gradient of the step
 	graphs []*autodiff.Graph
+	par    *parStep // the workers of a multi-worker step (made by the first)
 
 	perm      []int // permutation of the current epoch
 	permEpoch int64
@@ -70,6 +71,32 @@ type chunk struct {
 	rng    *rand.Rand
 	p      []*autodiff.Node // parameters bound in the current graph
 	gs     []*autodiff.Node // their gradients (storage reused every step)
+}
+
+// parStep is the shared state of the goroutines of one multi-worker
+// TrainStep. It lives as long as the Trainer, with the worker body made
+// once: a go statement with a fresh closure, a local WaitGroup and counter
+// would allocate on every step.
+type parStep struct {
+	k    int64        // the step being computed
+	next atomic.Int64 // next chunk to take
+	wid  atomic.Int64 // next graph to take: one per goroutine
+	wg   sync.WaitGroup
+	run  func() // t.work(p)
+}
+
+// work is the body of one goroutine of a multi-worker step: it takes its
+// own graph, then chunks until none is left.
+func (t *Trainer) work(p *parStep) {
+	defer p.wg.Done()
+	g := t.graphs[p.wid.Add(1)-1]
+	for {
+		ci := int(p.next.Add(1)) - 1
+		if ci >= len(t.chunks) {
+			return
+		}
+		t.chunks[ci].err = t.gradChunk(g, p.k, ci, t.chunks[ci])
+	}
 }
 
 // New prepares a fresh run on the training set: the network initialised
@@ -312,22 +339,20 @@ func (t *Trainer) TrainStep(workers int) (StepInfo, error) {
 		// inside them (no nested parallelism; results do not depend on it).
 		prev := kernels.SetThreads(1)
 		defer kernels.SetThreads(prev)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func(g *autodiff.Graph) {
-				defer wg.Done()
-				for {
-					ci := int(next.Add(1)) - 1
-					if ci >= len(t.chunks) {
-						return
-					}
-					t.chunks[ci].err = t.gradChunk(g, k, ci, t.chunks[ci])
-				}
-			}(t.graphs[w])
+		p := t.par
+		if p == nil {
+			p = &parStep{}
+			p.run = func() { t.work(p) }
+			t.par = p
 		}
-		wg.Wait()
+		p.k = k
+		p.next.Store(0)
+		p.wid.Store(0)
+		for range workers {
+			p.wg.Add(1)
+			go p.run()
+		}
+		p.wg.Wait()
 	}
 	var loss float64
 	for ci, ch := range t.chunks {
