@@ -73,22 +73,20 @@ type chunk struct {
 	gs     []*autodiff.Node // their gradients (storage reused every step)
 }
 
-// parStep is the shared state of the goroutines of one multi-worker
-// TrainStep. It lives as long as the Trainer, with the worker body made
-// once: a go statement with a fresh closure, a local WaitGroup and counter
-// would allocate on every step.
+// parStep is the shared state of one multi-worker TrainStep: the calling
+// goroutine and workers−1 helpers each take a graph, then chunks until none
+// is left. It lives as long as the Trainer, with run made once, so that a
+// step allocates nothing.
 type parStep struct {
 	k    int64        // the step being computed
 	next atomic.Int64 // next chunk to take
-	wid  atomic.Int64 // next graph to take: one per goroutine
+	wid  atomic.Int64 // next graph to take
 	wg   sync.WaitGroup
-	run  func() // t.work(p)
+	run  func() // a helper's share: t.work(p), then wg.Done
 }
 
-// work is the body of one goroutine of a multi-worker step: it takes its
-// own graph, then chunks until none is left.
+// work takes the next graph and processes chunks until none is left.
 func (t *Trainer) work(p *parStep) {
-	defer p.wg.Done()
 	g := t.graphs[p.wid.Add(1)-1]
 	for {
 		ci := int(p.next.Add(1)) - 1
@@ -96,6 +94,31 @@ func (t *Trainer) work(p *parStep) {
 			return
 		}
 		t.chunks[ci].err = t.gradChunk(g, p.k, ci, t.chunks[ci])
+	}
+}
+
+// Helpers of multi-worker steps: persistent goroutines shared by every
+// Trainer that take steps from a queue, so a step starts no goroutine (a
+// go statement per step can allocate a goroutine descriptor). The caller
+// works on its step too: a busy or full pool costs speed, never progress,
+// and the result does not depend on who computes which chunk.
+var (
+	helperMu    sync.Mutex
+	helperCount int
+	helperQueue = make(chan *parStep, 64)
+)
+
+// startHelpers makes sure at least n helpers exist.
+func startHelpers(n int) {
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	for helperCount < n {
+		helperCount++
+		go func() {
+			for p := range helperQueue {
+				p.run()
+			}
+		}()
 	}
 }
 
@@ -342,16 +365,22 @@ func (t *Trainer) TrainStep(workers int) (StepInfo, error) {
 		p := t.par
 		if p == nil {
 			p = &parStep{}
-			p.run = func() { t.work(p) }
+			p.run = func() { t.work(p); p.wg.Done() }
 			t.par = p
 		}
 		p.k = k
 		p.next.Store(0)
 		p.wid.Store(0)
-		for range workers {
+		startHelpers(workers - 1)
+		for range workers - 1 {
 			p.wg.Add(1)
-			go p.run()
+			select {
+			case helperQueue <- p:
+			default: // queue full: fewer hands, same result
+				p.wg.Done()
+			}
 		}
+		t.work(p)
 		p.wg.Wait()
 	}
 	var loss float64
