@@ -66,7 +66,8 @@ func BenchmarkLJ13Grad(b *testing.B) {
 // TestNoAllocs: the energies' values, gradients and Hessians write into
 // the caller's slices and allocate nothing (the HMC generator's leapfrog
 // calls ValueGradFast ~10⁵ times a chain; the formation Hessian is the
-// per-sample precompute of every LJ13 run).
+// per-sample precompute of every LJ13 run), and NewFormation allocates
+// only what it returns.
 func TestNoAllocs(t *testing.T) {
 	rng := tensor.NewRNG(4)
 	y := cluster(rng, 13)
@@ -90,5 +91,10 @@ func TestNoAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(10, fn); a != 0 {
 			t.Errorf("%s allocates %v times", name, a)
 		}
+	}
+	// NewFormation (once per sample in FormationHessian) allocates what it
+	// returns: the Formation, its edges and its targets, sized up front.
+	if a := testing.AllocsPerRun(10, func() { _, _ = NewFormation(y, 13, 3, CompleteGraph) }); a != 3 {
+		t.Errorf("NewFormation allocates %v times, want 3", a)
 	}
 }
