@@ -100,11 +100,12 @@ func Hessian(f, x *Node) (*tensor.Tensor, error) {
 	}
 	g, n := f.g, x.val.Size()
 	h := tensor.New(n, n)
+	wrt, row := []*Node{x}, make([]*Node, 0, 1) // reused by every row's VJP
 	for i := 0; i < n; i++ {
 		m := g.mark()
 		e := g.Zeros(x.val.Shape...)
 		e.val.Data[i] = 1
-		row, err := VJP(nil, gr[0], e, []*Node{x}, false)
+		row, err = VJP(row, gr[0], e, wrt, false)
 		if err != nil {
 			return nil, err
 		}
@@ -172,13 +173,15 @@ func Divergence(y, x *Node, batch bool) (*tensor.Tensor, error) {
 	}
 	out := divShape(b, batch)
 	g := y.g
+	// One result slice for every sweep (VJP(nil, …) would make one each).
+	wrt, gx := []*Node{x}, make([]*Node, 0, 1)
 	for i := 0; i < n; i++ {
 		m := g.mark()
 		e := g.Zeros(x.val.Shape...)
 		for s := 0; s < b; s++ {
 			e.val.Data[s*n+i] = 1
 		}
-		gx, err := VJP(nil, y, e, []*Node{x}, false)
+		gx, err = VJP(gx, y, e, wrt, false)
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +208,7 @@ func Hutchinson(y, x *Node, probes []*tensor.Tensor, batch bool) (*tensor.Tensor
 	}
 	out := divShape(b, batch)
 	g := y.g
+	wrt, gx := []*Node{x}, make([]*Node, 0, 1) // reused by every probe's VJP
 	for k, p := range probes {
 		if p == nil {
 			return nil, fmt.Errorf("autodiff.Hutchinson: probe %d is nil", k)
@@ -213,7 +217,7 @@ func Hutchinson(y, x *Node, probes []*tensor.Tensor, batch bool) (*tensor.Tensor
 			return nil, shapeErr("Hutchinson", fmt.Sprintf("probe %d must have x's shape", k), p.Shape, x.val.Shape)
 		}
 		m := g.mark()
-		gx, err := VJP(nil, y, g.Const(p), []*Node{x}, false)
+		gx, err = VJP(gx, y, g.Const(p), wrt, false)
 		if err != nil {
 			return nil, err
 		}

@@ -261,6 +261,32 @@ func TestDivergence(t *testing.T) {
 	}
 }
 
+// TestDivergenceAllocs: on a warm graph, Divergence and Hutchinson
+// allocate only the tensor they return (4 allocations: the tensor, its
+// shape, strides and data), however many reverse sweeps they run: nothing
+// per sweep (the likelihood solves call them at every evaluation).
+func TestDivergenceAllocs(t *testing.T) {
+	r := tensor.NewRNG(14)
+	for _, n := range []int{5, 39} {
+		w1, w2 := tensor.RandN(r, n, 7), tensor.RandN(r, 7, n)
+		g := NewGraph()
+		x := g.Var(tensor.RandN(r, 3, n))
+		y := field(x, w1, w2)
+		probes := []*tensor.Tensor{tensor.RandN(r, 3, n), tensor.RandN(r, 3, n)}
+		for name, f := range map[string]func() error{
+			"Divergence": func() error { _, err := Divergence(y, x, true); return err },
+			"Hutchinson": func() error { _, err := Hutchinson(y, x, probes, true); return err },
+		} {
+			if err := f(); err != nil {
+				t.Fatal(err)
+			}
+			if a := testing.AllocsPerRun(5, func() { _ = f() }); a != 4 {
+				t.Errorf("n=%d: %s allocates %v times, want 4", n, name, a)
+			}
+		}
+	}
+}
+
 // TestDivergenceConvField: the batched exact divergence of an image-shaped
 // field (conv → SiLU → conv, padding keeps the shape) against the trace of
 // the finite-difference Jacobian of each image.

@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/hifm-go/hifm/eig"
+	"github.com/hifm-go/hifm/flow/energy"
 	"github.com/hifm-go/hifm/tensor"
 	"github.com/hifm-go/hifm/tensor/golden"
 )
@@ -557,6 +559,39 @@ func TestDrawAllocatesNothing(t *testing.T) {
 	ys, us := make([]float64, sp.N), make([]float64, sp.N)
 	if a := testing.AllocsPerRun(10, func() { p.Draw(ys, us, y0, y1, 0.3, sp) }); a != 0 {
 		t.Errorf("Draw allocates %v times", a)
+	}
+}
+
+// TestSpectraWorkspace: Spectra's per-sample step (eigensolver workspace
+// reused from sample to sample) gives the Spectrum of a fresh Pipeline.Spectrum
+// bit for bit and allocates only what it returns: the Spectrum and its 8
+// slices (Q, Raw, Lambda, Null, R, D, VInf, QtY1).
+func TestSpectraWorkspace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pl := Pipeline{Config: Default()}
+	w := eig.NewWorkspace(39)
+	h := make([]float64, 39*39)
+	for range 3 {
+		y1 := lj13Like(rng)
+		f, err := energy.NewFormation(y1, 13, 3, energy.CompleteGraph)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Hessian(y1, h)
+		want, err := pl.Spectrum(h, y1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pl.spectrum(h, y1, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got, cmp.AllowUnexported(Spectrum{})); d != "" {
+			t.Fatalf("with a reused workspace the spectrum differs:\n%s", d)
+		}
+		if a := testing.AllocsPerRun(5, func() { _, _ = pl.spectrum(h, y1, w) }); a != 9 {
+			t.Errorf("a spectrum allocates %v times, want 9 (the Spectrum and its slices)", a)
+		}
 	}
 }
 

@@ -64,6 +64,13 @@ var ErrHessian = errors.New("flow: bad Hessian")
 // Spectrum processes the symmetric n×n Hessian h of the data sample y1
 // (length n). h is not modified.
 func (p *Pipeline) Spectrum(h, y1 []float64) (*Spectrum, error) {
+	return p.spectrum(h, y1, nil)
+}
+
+// spectrum is Spectrum with the eigensolver's scratch memory w (nil: a new
+// one; else w.N() must be len(y1)): Spectra reuses one per worker, so that
+// a sample allocates only the Spectrum it returns.
+func (p *Pipeline) spectrum(h, y1 []float64, w *eig.Workspace) (*Spectrum, error) {
 	c := &p.Config
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -84,8 +91,11 @@ func (p *Pipeline) Spectrum(h, y1 []float64) (*Spectrum, error) {
 	if i := firstNonFinite(h); i >= 0 {
 		return nil, fmt.Errorf("%w: entry (%d,%d) = %v is not finite", ErrHessian, i/n, i%n, h[i])
 	}
-	res, err := eig.Sym(h, n, p.Eig)
-	if err != nil {
+	if w == nil {
+		w = eig.NewWorkspace(n)
+	}
+	res := new(eig.Result) // its slices become the Spectrum's Q and Raw
+	if err := w.Sym(res, h, p.Eig); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHessian, err)
 	}
 	sp := &Spectrum{N: n, Q: res.Vectors, Raw: res.Values}
@@ -287,6 +297,7 @@ func (p *Pipeline) Spectra(y1s [][]float64, hess HessianFunc, workers int) ([]*S
 		go func() {
 			defer wg.Done()
 			var h []float64
+			var w *eig.Workspace
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(y1s) {
@@ -301,7 +312,10 @@ func (p *Pipeline) Spectra(y1s [][]float64, hess HessianFunc, workers int) ([]*S
 					errs[i] = err
 					continue
 				}
-				out[i], errs[i] = p.Spectrum(h, y1s[i])
+				if w == nil || w.N() != n {
+					w = eig.NewWorkspace(n)
+				}
+				out[i], errs[i] = p.spectrum(h, y1s[i], w)
 			}
 		}()
 	}

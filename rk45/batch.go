@@ -52,9 +52,7 @@ func SolveBatch(f BatchFunc, t0, t1 float64, y0s [][]float64, opt Options, worke
 					failed.Store(true)
 					continue
 				}
-				r, err := drive(&s, t0, y0s[i], opt)
-				res[i] = *r
-				if err != nil {
+				if err := drive(&res[i], &s, t0, opt); err != nil {
 					errs[i] = err
 					failed.Store(true)
 				}

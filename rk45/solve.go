@@ -32,12 +32,13 @@ func Solve(f Func, t0, t1 float64, y0 []float64, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return drive(s, t0, y0, opt)
+	res := &Result{}
+	return res, drive(res, s, t0, opt)
 }
 
-// drive steps s to the end and collects the Result.
-func drive(s *Stepper, t0 float64, y0 []float64, opt Options) (*Result, error) {
-	res := &Result{}
+// drive steps s to the end and collects the result into res (a zero
+// Result; SolveBatch passes its element, Solve a new one).
+func drive(res *Result, s *Stepper, t0 float64, opt Options) error {
 	if opt.RecordTimes {
 		res.Times = append(res.Times, t0)
 	}
@@ -61,7 +62,7 @@ func drive(s *Stepper, t0 float64, y0 []float64, opt Options) (*Result, error) {
 	res.Y = append([]float64(nil), s.y...)
 	res.NFE, res.Accepted, res.Rejected = s.nfe, s.accepted, s.rejected
 	res.Solution = sol
-	return res, err
+	return err
 }
 
 // Solution is the piecewise quartic dense output over the accepted steps

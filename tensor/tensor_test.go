@@ -320,6 +320,7 @@ func TestNoAllocsWithDestination(t *testing.T) {
 func BenchmarkMatMul64(b *testing.B) {
 	rng := NewRNG(7)
 	x, y, c := RandN(rng, 64, 64), RandN(rng, 64, 64), New(64, 64)
+	MatMul(c, x, y, false, false) // warm-up: the GEMM buffers
 	b.ReportAllocs()
 	for b.Loop() {
 		MatMul(c, x, y, false, false)

@@ -177,3 +177,33 @@ func BenchmarkHMCTrajectory(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(c.leapfrog), "ns/grad")
 }
+
+// TestHMCNoAlloc: an HMC trajectory and a chain's run (burn-in with step
+// adaptation, thinning, writing the kept states) allocate nothing: the
+// chain owns every buffer.
+func TestHMCNoAlloc(t *testing.T) {
+	c := newChain(newTarget(SamplingLJ13()), 1, 0.024)
+	c.step()
+	if a := testing.AllocsPerRun(20, func() { c.step() }); a != 0 {
+		t.Errorf("a trajectory allocates %v times", a)
+	}
+	o, err := (&GenOptions{BurnIn: 20, Thin: 2}).defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &Set{N: 3, Dim: 39, Data: make([]float64, 3*39)}
+	var reported int64
+	report := func(n int64) { reported += n }
+	run := func() {
+		if err := c.run(t.Context(), o, 0, 1, 3, out, report); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if a := testing.AllocsPerRun(5, run); a != 0 {
+		t.Errorf("a chain's run allocates %v times", a)
+	}
+	if reported == 0 {
+		t.Error("no progress reported")
+	}
+}

@@ -55,7 +55,8 @@ func NewFormation(y1 []float64, particles, dim int, graph FormationGraph) (*Form
 	if graph != CompleteGraph {
 		return nil, fmt.Errorf("energy: unknown formation graph %d", graph)
 	}
-	f := &Formation{particles: particles, dim: dim}
+	m := particles * (particles - 1) / 2
+	f := &Formation{particles: particles, dim: dim, edges: make([][2]int, 0, m), target: make([]float64, 0, m)}
 	for i := range particles {
 		for j := i + 1; j < particles; j++ {
 			f.edges = append(f.edges, [2]int{i, j})

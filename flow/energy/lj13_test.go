@@ -62,3 +62,39 @@ func BenchmarkLJ13Grad(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/78, "ns/pair")
 	})
 }
+
+// TestNoAllocs: the energies' values, gradients and Hessians write into
+// the caller's slices and allocate nothing (the HMC generator's leapfrog
+// calls ValueGradFast ~10⁵ times a chain; the formation Hessian is the
+// per-sample precompute of every LJ13 run), and NewFormation allocates
+// only what it returns.
+func TestNoAllocs(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	y := cluster(rng, 13)
+	g, h := make([]float64, 39), make([]float64, 39*39)
+	lj := NewLJ13()
+	f, err := NewFormation(y, 13, 3, CompleteGraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func(){
+		"LJ13.Value":         func() { _ = lj.Value(y) },
+		"LJ13.Grad":          func() { lj.Grad(y, g) },
+		"LJ13.ValueGrad":     func() { _ = lj.ValueGrad(y, g) },
+		"LJ13.ValueGradFast": func() { _ = lj.ValueGradFast(y, g) },
+		"LJ13.Hessian":       func() { lj.Hessian(y, h) },
+		"Formation.Value":    func() { _ = f.Value(y) },
+		"Formation.Grad":     func() { f.Grad(y, g) },
+		"Formation.Hessian":  func() { f.Hessian(y, h) },
+	} {
+		fn()
+		if a := testing.AllocsPerRun(10, fn); a != 0 {
+			t.Errorf("%s allocates %v times", name, a)
+		}
+	}
+	// NewFormation (once per sample in FormationHessian) allocates what it
+	// returns: the Formation, its edges and its targets, sized up front.
+	if a := testing.AllocsPerRun(10, func() { _, _ = NewFormation(y, 13, 3, CompleteGraph) }); a != 3 {
+		t.Errorf("NewFormation allocates %v times, want 3", a)
+	}
+}

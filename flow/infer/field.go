@@ -48,6 +48,24 @@ type netField struct {
 
 	g    *autodiff.Graph
 	y, s *tensor.Tensor
+	// p holds the parameters bound in g for the current evaluation, wrt
+	// and gs the argument and result of comCorrection's VJPs: reused, so
+	// that an evaluation allocates nothing after the first.
+	p   []*autodiff.Node
+	wrt [1]*autodiff.Node
+	gs  []*autodiff.Node
+}
+
+// bind binds the network's parameters in f.g (model.Bind into f.p).
+func (f *netField) bind() []*autodiff.Node {
+	ps := f.net.Params()
+	if len(f.p) != len(ps) {
+		f.p = make([]*autodiff.Node, len(ps))
+	}
+	for i, p := range ps {
+		f.p[i] = f.g.Var(p.Value)
+	}
+	return f.p
 }
 
 // newNetField returns the field of m's network, on m's particle layout,
@@ -98,7 +116,7 @@ func (f *netField) forward(s float64, y []float64) (*autodiff.Node, *autodiff.No
 	f.s.Data[0] = s
 	var out, yn *autodiff.Node
 	err := tensor.Catch(func() {
-		p := model.Bind(f.g, f.net)
+		p := f.bind()
 		yn = f.g.Var(f.y)
 		out = f.net.Forward(f.g, p, yn, f.g.Const(f.s))
 	})
@@ -136,11 +154,13 @@ func (f *netField) comCorrection(out, yn *autodiff.Node) (float64, error) {
 		}
 	}
 	var c float64
+	f.wrt[0] = yn
 	for _, e := range f.ones {
-		gs, err := autodiff.VJP(nil, out, f.g.Const(e), []*autodiff.Node{yn}, false)
+		gs, err := autodiff.VJP(f.gs, out, f.g.Const(e), f.wrt[:], false)
 		if err != nil {
 			return 0, err
 		}
+		f.gs = gs
 		gd := gs[0].Value().Contiguous().Data
 		for i := range e.Data {
 			c += gd[i] * e.Data[i]
@@ -161,7 +181,7 @@ func (f *netField) VelocityDiv(s float64, y, v []float64) (float64, error) {
 		var out, div *autodiff.Node
 		var have bool
 		if err := tensor.Catch(func() {
-			out, div, have = dn.ForwardDivergence(f.g, model.Bind(f.g, f.net), f.g.Const(f.y), f.g.Const(f.s))
+			out, div, have = dn.ForwardDivergence(f.g, f.bind(), f.g.Const(f.y), f.g.Const(f.s))
 		}); err != nil {
 			return 0, err
 		}

@@ -107,7 +107,11 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("infer: NLL of an empty test set")
 	}
-	y0s := make([][]float64, len(xs))
+	// The starting points [x, 0], the end points of the solves and the
+	// base points of the result each live in one allocation: a solve
+	// allocates nothing per sample.
+	y0s, yEnd := make([][]float64, len(xs)), make([][]float64, len(xs))
+	y0Flat, yEndFlat := make([]float64, len(xs)*(n+1)), make([]float64, len(xs)*(n+1))
 	for i, x := range xs {
 		if len(x) != n {
 			return nil, fmt.Errorf("infer: test sample %d has length %d, the network dimension %d", i, len(x), n)
@@ -117,7 +121,8 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 				return nil, fmt.Errorf("infer: test sample %d, coordinate %d is %v", i, j, v)
 			}
 		}
-		y0s[i] = append(append(make([]float64, 0, n+1), x...), 0)
+		y0s[i] = y0Flat[i*(n+1) : (i+1)*(n+1) : (i+1)*(n+1)]
+		copy(y0s[i], x) // y0s[i][n] = 0: ℓ(T1)
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -143,7 +148,7 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 	}
 	hutch := fields[0].method == DivHutchinson
 	solver := rk45.Options{RTol: opt.RTol, ATol: opt.ATol, MaxSteps: opt.MaxSteps}
-	res := make([]*rk45.Result, len(xs))
+	nfe := make([]int, len(xs))
 	errs := make([]error, len(xs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -151,22 +156,17 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 		wg.Add(1)
 		go func(f *netField) {
 			defer wg.Done()
+			sv := newNLLSolver(ctx, f)
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(xs) {
 					return
 				}
 				if hutch {
-					f.setProbes(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x70726f6265), uint64(opt.Offset+i))), opt.Probes)
+					sv.seedProbes(opt.Seed, uint64(opt.Offset+i), opt.Probes)
 				}
-				res[i], errs[i] = rk45.Solve(func(s float64, y, dy []float64) error {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					div, err := f.VelocityDiv(s, y[:n], dy[:n])
-					dy[n] = div
-					return err
-				}, t1, t0, y0s[i], solver)
+				yEnd[i] = yEndFlat[i*(n+1) : (i+1)*(n+1) : (i+1)*(n+1)]
+				nfe[i], errs[i] = sv.solve(yEnd[i], y0s[i], t1, t0, solver)
 			}
 		}(fields[w])
 	}
@@ -179,7 +179,8 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 		out.LogNormalizer = zb.LogNormalizer()
 		out.Dim = zb.SubspaceDim()
 	}
-	for i := range res {
+	baseFlat := make([]float64, len(xs)*n)
+	for i := range yEnd {
 		if errs[i] != nil {
 			// A diverging solve (e.g. a field that blows up in finite
 			// time) is reported, not averaged in.
@@ -187,15 +188,14 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 			if out.FirstError == nil {
 				out.FirstError = fmt.Errorf("test sample %d: %w", opt.Offset+i, errs[i])
 			}
-			if res[i] != nil {
-				out.NFE[i] = res[i].NFE
-			}
+			out.NFE[i] = nfe[i] // 0 if the solve did not start (rk45.Solve: no result)
 			continue
 		}
-		logp := base.LogDensity(res[i].Y[:n]) + res[i].Y[n]
-		out.Base[i] = append([]float64(nil), res[i].Y[:n]...)
+		logp := base.LogDensity(yEnd[i][:n]) + yEnd[i][n]
+		out.Base[i] = baseFlat[i*n : (i+1)*n : (i+1)*n]
+		copy(out.Base[i], yEnd[i][:n])
 		out.NLL[i] = -logp
-		out.NFE[i] = res[i].NFE
+		out.NFE[i] = nfe[i]
 		if math.IsNaN(logp) && out.FirstError == nil {
 			out.FirstError = fmt.Errorf("test sample %d: the log-density is NaN", opt.Offset+i)
 		}
@@ -204,6 +204,57 @@ func NLL(ctx context.Context, m Model, xs [][]float64, opt Options) (*NLLResult,
 		return nil, err
 	}
 	return out, nil
+}
+
+// nllSolver is one worker's state for the likelihood solves, reused by every
+// test sample so that a solve allocates nothing once warm: the stepper
+// (rk45.Solve would make one per sample), the right-hand side
+// d/ds [y, ℓ] = [v_θ, div v_θ] and the probe RNG.
+type nllSolver struct {
+	f   *netField
+	st  rk45.Stepper
+	rhs rk45.Func
+	pcg *rand.PCG
+	rng *rand.Rand
+}
+
+func newNLLSolver(ctx context.Context, f *netField) *nllSolver {
+	n := f.Dim()
+	pcg := rand.NewPCG(0, 0)
+	return &nllSolver{f: f, pcg: pcg, rng: rand.New(pcg), rhs: func(s float64, y, dy []float64) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		div, err := f.VelocityDiv(s, y[:n], dy[:n])
+		dy[n] = div
+		return err
+	}}
+}
+
+// seedProbes draws the Hutchinson probes of sample i from the PCG stream
+// (seed, i) (Seed gives the state of a fresh rand.NewPCG).
+func (sv *nllSolver) seedProbes(seed, i uint64, k int) {
+	sv.pcg.Seed(splitmix.Mix2(seed, 0x70726f6265), i)
+	sv.f.setProbes(sv.rng, k)
+}
+
+// solve is rk45.Solve of the augmented ODE from y0 at t0 to t1 without its
+// allocations: Reset, step to the end. It writes the end point (the
+// point reached, on failure) into yEnd and returns the NFE (0 when the
+// solve did not start, where rk45.Solve returns no result).
+func (sv *nllSolver) solve(yEnd, y0 []float64, t0, t1 float64, opt rk45.Options) (int, error) {
+	st := &sv.st
+	if err := st.Reset(sv.rhs, t0, t1, y0, opt); err != nil {
+		return 0, err
+	}
+	var err error
+	for !st.Done() {
+		if err = st.Step(); err != nil {
+			break
+		}
+	}
+	copy(yEnd, st.Y())
+	return st.NFE(), err
 }
 
 // summarize sets Failed, Mean, SE and MeanNFE from NLL and NFE (a NaN NLL

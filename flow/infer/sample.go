@@ -27,10 +27,15 @@ func Sample(ctx context.Context, m Model, count int, opt Options) ([]float64, []
 		opt.RTol, opt.ATol = 1e-2, 1e-2
 	}
 	n := net.Dim()
-	y0s := make([][]float64, count)
+	// One allocation for all base draws; one PCG reseeded per draw (Seed
+	// gives the state of a fresh rand.NewPCG).
+	y0s, y0Flat := make([][]float64, count), make([]float64, count*n)
+	pcg := rand.NewPCG(0, 0)
+	rng := rand.New(pcg)
 	for i := range y0s {
-		y0s[i] = make([]float64, n)
-		base.Sample(rand.New(rand.NewPCG(splitmix.Mix2(opt.Seed, 0x73616d706c65), uint64(i))), y0s[i])
+		y0s[i] = y0Flat[i*n : (i+1)*n : (i+1)*n]
+		pcg.Seed(splitmix.Mix2(opt.Seed, 0x73616d706c65), uint64(i))
+		base.Sample(rng, y0s[i])
 	}
 	workers := opt.Workers
 	if workers <= 0 {

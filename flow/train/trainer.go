@@ -42,6 +42,7 @@ type Trainer struct {
 	chunks []*chunk
 	grads  []*tensor.Tensor // summed gradient of the step
 	graphs []*autodiff.Graph
+	par    *parStep // the workers of a multi-worker step (made by the first)
 
 	perm      []int // permutation of the current epoch
 	permEpoch int64
@@ -70,6 +71,55 @@ type chunk struct {
 	rng    *rand.Rand
 	p      []*autodiff.Node // parameters bound in the current graph
 	gs     []*autodiff.Node // their gradients (storage reused every step)
+}
+
+// parStep is the shared state of one multi-worker TrainStep: the calling
+// goroutine and workers−1 helpers each take a graph, then chunks until none
+// is left. It lives as long as the Trainer, with run made once, so that a
+// step allocates nothing.
+type parStep struct {
+	k    int64        // the step being computed
+	next atomic.Int64 // next chunk to take
+	wid  atomic.Int64 // next graph to take
+	wg   sync.WaitGroup
+	run  func() // a helper's share: t.work(p), then wg.Done
+}
+
+// work takes the next graph and processes chunks until none is left.
+func (t *Trainer) work(p *parStep) {
+	g := t.graphs[p.wid.Add(1)-1]
+	for {
+		ci := int(p.next.Add(1)) - 1
+		if ci >= len(t.chunks) {
+			return
+		}
+		t.chunks[ci].err = t.gradChunk(g, p.k, ci, t.chunks[ci])
+	}
+}
+
+// Helpers of multi-worker steps: persistent goroutines shared by every
+// Trainer that take steps from a queue, so a step starts no goroutine (a
+// go statement per step can allocate a goroutine descriptor). The caller
+// works on its step too: a busy or full pool costs speed, never progress,
+// and the result does not depend on who computes which chunk.
+var (
+	helperMu    sync.Mutex
+	helperCount int
+	helperQueue = make(chan *parStep, 64)
+)
+
+// startHelpers makes sure at least n helpers exist.
+func startHelpers(n int) {
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	for helperCount < n {
+		helperCount++
+		go func() {
+			for p := range helperQueue {
+				p.run()
+			}
+		}()
+	}
 }
 
 // New prepares a fresh run on the training set: the network initialised
@@ -312,22 +362,26 @@ func (t *Trainer) TrainStep(workers int) (StepInfo, error) {
 		// inside them (no nested parallelism; results do not depend on it).
 		prev := kernels.SetThreads(1)
 		defer kernels.SetThreads(prev)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func(g *autodiff.Graph) {
-				defer wg.Done()
-				for {
-					ci := int(next.Add(1)) - 1
-					if ci >= len(t.chunks) {
-						return
-					}
-					t.chunks[ci].err = t.gradChunk(g, k, ci, t.chunks[ci])
-				}
-			}(t.graphs[w])
+		p := t.par
+		if p == nil {
+			p = &parStep{}
+			p.run = func() { t.work(p); p.wg.Done() }
+			t.par = p
 		}
-		wg.Wait()
+		p.k = k
+		p.next.Store(0)
+		p.wid.Store(0)
+		startHelpers(workers - 1)
+		for range workers - 1 {
+			p.wg.Add(1)
+			select {
+			case helperQueue <- p:
+			default: // queue full: fewer hands, same result
+				p.wg.Done()
+			}
+		}
+		t.work(p)
+		p.wg.Wait()
 	}
 	var loss float64
 	for ci, ch := range t.chunks {

@@ -89,6 +89,42 @@ func sets() []kernelSet {
 // exact compares bit patterns (NaN-safe).
 var exact = cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 
+// TestLevel1NoAllocs: the vector kernels of every set (and the fused
+// Axpy2, Axpy2Dot and Rot2 of the active one) work in the caller's slices
+// and allocate nothing.
+func TestLevel1NoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 1001 // odd: the assembly's tail loops too
+	x, y, z, d := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), make([]float64, n)
+	var s float64
+	for _, set := range sets() {
+		for name, f := range map[string]func(){
+			"dot":  func() { s += set.dot(x, y) },
+			"axpy": func() { set.axpy(1e-9, x, d) },
+			"scal": func() { set.scal(1, d) },
+			"add":  func() { set.add(d, x, y) },
+			"mul":  func() { set.mul(d, x, y) },
+			"rot":  func() { set.rot(d, z, 1, 0) },
+		} {
+			if a := testing.AllocsPerRun(10, f); a != 0 {
+				t.Errorf("%s %s allocates %v times", set.name, name, a)
+			}
+		}
+	}
+	for name, f := range map[string]func(){
+		"Axpy2":    func() { Axpy2(1e-9, x, 1e-9, y, d) },
+		"Axpy2Dot": func() { s += Axpy2Dot(1e-9, x, 1e-9, y, d, z) },
+		"Rot2":     func() { Rot2(d, z, y, 1, 0, 1, 0) },
+	} {
+		if a := testing.AllocsPerRun(10, f); a != 0 {
+			t.Errorf("%s allocates %v times", name, a)
+		}
+	}
+	if math.IsNaN(s) {
+		t.Error("NaN")
+	}
+}
+
 func TestLevel1AgainstGeneric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, set := range sets() {
