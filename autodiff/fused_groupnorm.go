@@ -55,29 +55,7 @@ func groupNormFastVJP(n, gy *Node) {
 		dd := dx.data()
 		for k := range nn * groups {
 			c0 := (k % groups) * cg
-			var m1, m2 float64
-			for j := range cg {
-				ga := gad[c0+j]
-				off := k*m + j*inner
-				h := hd[off : off+inner]
-				for i, v := range gyd[off : off+inner] {
-					gv := ga * v
-					m1 += gv
-					m2 += gv * h[i]
-				}
-			}
-			m1 /= float64(m)
-			m2 /= float64(m)
-			r := rd[k]
-			for j := range cg {
-				ga := gad[c0+j]
-				off := k*m + j*inner
-				h := hd[off : off+inner]
-				d := dd[off : off+inner]
-				for i, v := range gyd[off : off+inner] {
-					d[i] = r * (ga*v - m1 - h[i]*m2)
-				}
-			}
+			groupNormInputGrad(dd[k*m:(k+1)*m], gyd[k*m:(k+1)*m], hd[k*m:(k+1)*m], gad[c0:c0+cg], rd[k], inner)
 		}
 		g.acc(x, dx)
 	}
@@ -179,4 +157,31 @@ func groupNormForward(xd, hd, out, gd, bd []float64, k, groups, cg, inner int, e
 		}
 	}
 	return r
+}
+
+// groupNormInputGrad sets d, one group's input gradient, from gy (the
+// gradient at the normalised-then-scaled output), h = x̂ and the group's
+// γ (one per channel of inner values) and 1/σ r:
+// d = r·(γ·gy − mean(γ·gy) − x̂·mean(γ·gy·x̂)). GroupNormFast and
+// GroupNormSiLU share it, so their bits agree.
+func groupNormInputGrad(d, gy, h, gamma []float64, r float64, inner int) {
+	var m1, m2 float64
+	for j, ga := range gamma {
+		hj := h[j*inner : (j+1)*inner]
+		for i, v := range gy[j*inner : (j+1)*inner] {
+			gv := ga * v
+			m1 += gv
+			m2 += gv * hj[i]
+		}
+	}
+	m := float64(len(gy))
+	m1 /= m
+	m2 /= m
+	for j, ga := range gamma {
+		hj := h[j*inner : (j+1)*inner]
+		dj := d[j*inner : (j+1)*inner]
+		for i, v := range gy[j*inner : (j+1)*inner] {
+			dj[i] = r * (ga*v - m1 - hj[i]*m2)
+		}
+	}
 }

@@ -93,28 +93,7 @@ func groupNormSiLUVJP(n, gy *Node) {
 			}
 		}
 		if wantX {
-			var m1, m2 float64
-			for j := range cg {
-				ga := gad[c0+j]
-				h := hd[k*m+j*inner : k*m+(j+1)*inner]
-				for i, v := range gp[j*inner : (j+1)*inner] {
-					gv := ga * v
-					m1 += gv
-					m2 += gv * h[i]
-				}
-			}
-			m1 /= float64(m)
-			m2 /= float64(m)
-			r := rd[k]
-			for j := range cg {
-				ga := gad[c0+j]
-				off := k*m + j*inner
-				h := hd[off : off+inner]
-				d := dd[off : off+inner]
-				for i, v := range gp[j*inner : (j+1)*inner] {
-					d[i] = r * (ga*v - m1 - h[i]*m2)
-				}
-			}
+			groupNormInputGrad(dd[k*m:(k+1)*m], gp, hd[k*m:(k+1)*m], gad[c0:c0+cg], rd[k], inner)
 		}
 		if dgd != nil {
 			for j := range cg {
